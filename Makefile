@@ -1,0 +1,56 @@
+# Tessera: `make up` runs everything, `make test` runs the whole suite.
+# Needs only Python 3.11 and make: uv is bootstrapped into .tools/ (the system Python is untouched).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := $(CURDIR)/.tools
+UV := $(TOOLS)/bin/uv
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+
+export DO_NOT_TRACK := 1
+export DAGSTER_HOME ?= $(CURDIR)/dagster_home
+export PATH := $(BIN):$(PATH)
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help install up test fuzz check format clean
+
+help:
+	@echo "make up     install, migrate, load demo data and serve the API"
+	@echo "make test   install and run the whole test suite"
+	@echo "make check  ruff, ruff format --check and mypy"
+	@echo "make fuzz   schemathesis against the OpenAPI schema"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(BIN)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(BIN)/.installed
+
+up: install
+	$(BIN)/tessera up
+
+test: install
+	$(BIN)/pytest
+
+fuzz: install
+	$(BIN)/pytest tests/fuzz -p no:cacheprovider
+
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	cd dbt_project && $(BIN)/dbt parse --profiles-dir . --quiet
+	$(BIN)/dagster definitions validate -w workspace.yaml
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache dbt_project/target dbt_project/logs

@@ -1,0 +1,89 @@
+"""Request and response bodies of the auth domain."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from api.users.schemas import Locale, Name, Phone, TimeZone, UserProfile
+
+Password = Annotated[
+    str, Field(min_length=1, max_length=256, json_schema_extra={"format": "password"})
+]
+OpaqueToken = Annotated[str, Field(min_length=16, max_length=128)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterRequest(_Strict):
+    email: EmailStr
+    password: Password
+    full_name: Name
+    phone: Phone | None = None
+    locale: Locale = "en"
+    timezone: TimeZone = "UTC"
+
+
+class Accepted(BaseModel):
+    """The same answer whether or not an account exists, so nobody learns which emails do."""
+
+    status: Literal["accepted"] = "accepted"
+    detail: str
+
+
+class LoginRequest(_Strict):
+    email: EmailStr
+    password: Password
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    refresh_token: str
+    refresh_expires_in: int
+    user: UserProfile
+
+
+class RefreshRequest(_Strict):
+    refresh_token: OpaqueToken
+
+
+class LogoutRequest(_Strict):
+    refresh_token: OpaqueToken | None = Field(
+        default=None, description="End the session this token belongs to (default: the caller's)."
+    )
+    everywhere: bool = Field(default=False, description="End every session of the account.")
+
+
+class ChangePasswordRequest(_Strict):
+    current_password: Password
+    new_password: Password
+
+
+class ResetPasswordRequest(_Strict):
+    email: EmailStr
+
+
+class ConfirmResetRequest(_Strict):
+    token: OpaqueToken
+    new_password: Password
+
+
+class VerifyEmailRequest(_Strict):
+    token: OpaqueToken
+
+
+class SendPhoneCodeRequest(_Strict):
+    phone: Phone | None = Field(default=None, description="Defaults to the profile's phone.")
+
+
+class VerifyPhoneRequest(_Strict):
+    code: Annotated[str, Field(pattern=r"^\d{6}$")]
+
+
+class Done(BaseModel):
+    status: Literal["ok"] = "ok"

@@ -1,0 +1,91 @@
+"""Access tokens (JWT, algorithm pinned) and opaque random tokens stored only as hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+from api.config import Settings
+from api.db import utcnow
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "jti", "sub", "role"]
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    role: str
+    issued_at: datetime
+    jti: str
+    session_id: uuid.UUID | None
+
+
+def issue_access_token(
+    settings: Settings,
+    *,
+    user_id: uuid.UUID,
+    role: str,
+    name: str,
+    session_id: uuid.UUID | None = None,
+) -> tuple[str, int]:
+    """A signed access token and its lifetime in seconds."""
+    now = utcnow()
+    ttl = settings.access_token_ttl_seconds
+    claims: dict[str, object] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": str(user_id),
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(seconds=ttl),
+        "jti": uuid.uuid4().hex,
+        "role": role,
+        "name": name,
+    }
+    if session_id is not None:
+        claims["sid"] = str(session_id)
+    return jwt.encode(claims, settings.derived_key("jwt"), algorithm=ALGORITHM), ttl
+
+
+def decode_access_token(settings: Settings, token: str) -> AccessClaims:
+    """Verify signature, algorithm, issuer, audience and expiry; raises jwt.InvalidTokenError."""
+    claims = jwt.decode(
+        token,
+        settings.derived_key("jwt"),
+        algorithms=[ALGORITHM],
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+        options={"require": REQUIRED_CLAIMS},
+        leeway=5,
+    )
+    try:
+        user_id = uuid.UUID(str(claims["sub"]))
+        session_id = uuid.UUID(str(claims["sid"])) if "sid" in claims else None
+    except ValueError as exc:
+        raise jwt.InvalidTokenError("bad subject") from exc
+    return AccessClaims(
+        user_id=user_id,
+        role=str(claims["role"]),
+        issued_at=datetime.fromtimestamp(int(claims["iat"]), tz=utcnow().tzinfo),
+        jti=str(claims["jti"]),
+        session_id=session_id,
+    )
+
+
+def new_opaque_token() -> str:
+    """A random token for links and refresh; only its hash is stored."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_numeric_code(digits: int = 6) -> str:
+    return f"{secrets.randbelow(10**digits):0{digits}d}"

@@ -1,0 +1,105 @@
+"""Bookings: a hold on seats of one event's ticket types, and its history."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base, BigIntPK, new_id, utcnow
+
+
+class BookingStatus(enum.StrEnum):
+    pending = "pending"
+    confirmed = "confirmed"
+    cancelled = "cancelled"
+    refunded = "refunded"
+    expired = "expired"
+
+
+def _status_enum() -> Enum:
+    return Enum(BookingStatus, native_enum=False, length=20, validate_strings=True)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __outbox_entity__ = "booking"
+    __table_args__ = (Index("ix_bookings_pending_expiry", "status", "expires_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id"), index=True)
+    status: Mapped[BookingStatus] = mapped_column(_status_enum())
+    currency: Mapped[str] = mapped_column(String(3))
+    total_cents: Mapped[int]
+    seats: Mapped[int]
+    expires_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    lines: Mapped[list[BookingLine]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="BookingLine.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class BookingLine(Base):
+    __tablename__ = "booking_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    booking_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    ticket_type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ticket_types.id"), index=True)
+    quantity: Mapped[int]
+    unit_price_cents: Mapped[int]
+
+
+class BookingTransition(Base):
+    """Every change of a booking's status, with when and who."""
+
+    __tablename__ = "booking_transitions"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    booking_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[BookingStatus | None] = mapped_column(_status_enum())
+    to_status: Mapped[BookingStatus] = mapped_column(_status_enum())
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[uuid.UUID | None]
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class TicketStatus(enum.StrEnum):
+    valid = "valid"
+    void = "void"
+
+
+class Ticket(Base):
+    """One seat of a confirmed booking; `code` is what the QR code carries."""
+
+    __tablename__ = "tickets"
+    __outbox_entity__ = "ticket"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    booking_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id"), index=True)
+    ticket_type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ticket_types.id"))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[TicketStatus] = mapped_column(
+        Enum(TicketStatus, native_enum=False, length=10, validate_strings=True),
+        default=TicketStatus.valid,
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    checked_in_at: Mapped[datetime | None]
+    checked_in_by: Mapped[uuid.UUID | None]

@@ -1,0 +1,137 @@
+"""Tickets: issued per confirmed seat, carried as a signed QR payload, checked in once."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import segno
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import outbox
+from api.bookings.models import Booking, Ticket, TicketStatus
+from api.config import Settings
+from api.db import utcnow
+from api.errors import Conflict, NotFound, Unprocessable
+from api.users.models import User
+
+PREFIX = "TSR1"
+
+
+class TicketSignatureInvalid(Unprocessable):
+    code = "ticket.invalid_signature"
+
+
+class TicketUnknown(NotFound):
+    code = "ticket.unknown"
+
+
+class TicketWrongEvent(Conflict):
+    code = "ticket.wrong_event"
+
+
+class TicketVoid(Conflict):
+    code = "ticket.cancelled"
+
+
+def _signature(settings: Settings, code: str) -> str:
+    digest = hmac.new(settings.derived_key("ticket-qr"), code.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode().rstrip("=")
+
+
+def qr_payload(settings: Settings, ticket: Ticket) -> str:
+    """What the QR code holds: the code and an HMAC, so a scanner can check it offline."""
+    return f"{PREFIX}.{ticket.code}.{_signature(settings, ticket.code)}"
+
+
+def qr_svg(payload: str) -> str:
+    out = io.BytesIO()
+    segno.make(payload, error="m").save(out, kind="svg", scale=4, xmldecl=False)
+    return out.getvalue().decode()
+
+
+def code_from_payload(settings: Settings, payload: str) -> str:
+    """The ticket code of a scanned payload; refuses forged or mangled payloads."""
+    parts = payload.strip().split(".")
+    if len(parts) != 3 or parts[0] != PREFIX:
+        raise TicketSignatureInvalid("This is not a Tessera ticket.", field="payload")
+    if not hmac.compare_digest(parts[2], _signature(settings, parts[1])):
+        raise TicketSignatureInvalid("This ticket's signature is not valid.", field="payload")
+    return parts[1]
+
+
+async def issue(session: AsyncSession, *, booking: Booking) -> list[Ticket]:
+    """One ticket per seat of a confirmed booking."""
+    tickets = [
+        Ticket(
+            id=uuid.uuid4(),
+            booking_id=booking.id,
+            event_id=booking.event_id,
+            ticket_type_id=line.ticket_type_id,
+            code=secrets.token_urlsafe(16),
+        )
+        for line in booking.lines
+        for _ in range(line.quantity)
+    ]
+    session.add_all(tickets)
+    await session.flush()
+    return tickets
+
+
+async def void_for_booking(session: AsyncSession, *, booking_id: uuid.UUID) -> None:
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.booking_id == booking_id)
+        .values(status=TicketStatus.void)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def list_for_booking(session: AsyncSession, *, booking_id: uuid.UUID) -> list[Ticket]:
+    rows = await session.scalars(
+        select(Ticket).where(Ticket.booking_id == booking_id).order_by(Ticket.created_at, Ticket.id)
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    ticket: Ticket
+    first_checked_in_at: datetime
+    already_checked_in: bool
+
+
+async def check_in(
+    session: AsyncSession, settings: Settings, *, event_id: uuid.UUID, payload: str, staff: User
+) -> CheckIn:
+    """Admit a ticket once; a repeat scan is answered with when it was first scanned."""
+    code = code_from_payload(settings, payload)
+    ticket = await session.scalar(select(Ticket).where(Ticket.code == code))
+    if ticket is None:
+        raise TicketUnknown("No such ticket.", field="payload")
+    if ticket.event_id != event_id:
+        raise TicketWrongEvent("This ticket is for another event.", field="payload")
+    if ticket.status != TicketStatus.valid:
+        raise TicketVoid("This ticket was cancelled.", field="payload")
+    now = utcnow()
+    admitted = await session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.checked_in_at.is_(None))
+        .values(checked_in_at=now, checked_in_by=staff.id)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(ticket)
+    first = admitted.rowcount == 1  # type: ignore[attr-defined]
+    if first:
+        await outbox.record(session, "ticket.checked_in", ticket)
+    assert ticket.checked_in_at is not None
+    return CheckIn(
+        ticket=ticket, first_checked_in_at=ticket.checked_in_at, already_checked_in=not first
+    )

@@ -1,0 +1,95 @@
+"""Settings read from `TESSERA_*` environment variables, validated at start."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "dev-only-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Every knob of the API and worker; `.env.example` lists them all."""
+
+    model_config = SettingsConfigDict(env_prefix="TESSERA_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///var/tessera.db"
+    database_pool_size: int = Field(default=10, ge=1)
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    jwt_issuer: str = "tessera"
+    jwt_audience: str = "tessera-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=3600)
+    email_token_ttl_seconds: int = Field(default=48 * 3600, ge=300)
+    reset_token_ttl_seconds: int = Field(default=3600, ge=300)
+    phone_code_ttl_seconds: int = Field(default=600, ge=60)
+    phone_code_max_attempts: int = Field(default=5, ge=1)
+
+    password_min_length: int = Field(default=10, ge=8)
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_kib: int = Field(default=19_456, ge=8)
+    argon2_parallelism: int = Field(default=1, ge=1)
+
+    redis_url: str | None = None
+    rate_limit_login_ip: str = "20/minute"
+    rate_limit_login_account: str = "10/15 minutes"
+    rate_limit_register_ip: str = "10/hour"
+    rate_limit_reset_ip: str = "10/hour"
+    rate_limit_reset_account: str = "3/hour"
+    rate_limit_verify_ip: str = "30/hour"
+    rate_limit_verify_account: str = "10/hour"
+
+    mail_dir: Path = Path("var/mail")
+    sms_dir: Path = Path("var/sms")
+    mail_from: str = "Tessera <no-reply@tessera.localhost>"
+    deliver_notifications_inline: bool = True
+
+    booking_hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
+    media_dir: Path = Path("var/media")
+    media_url: str | None = Field(
+        default=None, description="fsspec URL such as s3://bucket/media; local media_dir if unset"
+    )
+    media_public_url: str | None = Field(
+        default=None, description="Where clients fetch media; {public_base_url}/media if unset"
+    )
+    media_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        secret = self.secret_key.get_secret_value()
+        if self.env == "production" and (secret == PLACEHOLDER_SECRET or len(secret) < 32):
+            raise ValueError(
+                "TESSERA_SECRET_KEY must be set to a random value of at least 32 characters "
+                "outside development (for example: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    def derived_key(self, purpose: str) -> bytes:
+        """A key for one purpose (JWT signing, sealing) derived from the single secret."""
+        return hmac.new(
+            self.secret_key.get_secret_value().encode(), purpose.encode(), hashlib.sha256
+        ).digest()
+
+    @property
+    def media_base_url(self) -> str:
+        return (self.media_public_url or f"{self.public_base_url}/media").rstrip("/")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own `Settings` and pass it to `create_app`."""
+    return Settings()

@@ -1,0 +1,112 @@
+"""Event images: checked and cleaned by content, stored through the media storage."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+
+import anyio.to_thread
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import outbox
+from api.errors import Conflict, NotFound
+from api.events.images import FileTooLarge, clean_image
+from api.events.models import Event, EventMedia
+from api.storage import Storage
+from api.users.models import User
+
+MAX_MEDIA_PER_EVENT = 20
+
+
+class MediaNotFound(NotFound):
+    code = "media.not_found"
+
+
+class MediaLimitReached(Conflict):
+    code = "media.limit_reached"
+
+
+async def list_media(session: AsyncSession, *, event: Event) -> list[EventMedia]:
+    rows = await session.scalars(
+        select(EventMedia)
+        .where(EventMedia.event_id == event.id)
+        .order_by(EventMedia.sort_order, EventMedia.created_at)
+    )
+    return list(rows)
+
+
+async def add(
+    session: AsyncSession,
+    storage: Storage,
+    *,
+    event: Event,
+    actor: User,
+    data: bytes,
+    max_bytes: int,
+    alt_text: str | None,
+) -> EventMedia:
+    """Clean the image (in a worker thread), store it, and record it."""
+    if len(data) > max_bytes:
+        raise FileTooLarge(f"Images may be at most {max_bytes // 1024} KiB.", field="file")
+    count = await session.scalar(
+        select(func.count()).select_from(EventMedia).where(EventMedia.event_id == event.id)
+    )
+    if (count or 0) >= MAX_MEDIA_PER_EVENT:
+        raise MediaLimitReached(f"An event has at most {MAX_MEDIA_PER_EVENT} images.")
+    clean = await anyio.to_thread.run_sync(
+        functools.partial(clean_image, data, max_bytes=max_bytes)
+    )
+    key = f"events/{event.id}/{uuid.uuid4().hex}.{clean.extension}"
+    await storage.put(key, clean.data, clean.content_type)
+    media = EventMedia(
+        event_id=event.id,
+        storage_key=key,
+        content_type=clean.content_type,
+        width=clean.width,
+        height=clean.height,
+        size_bytes=len(clean.data),
+        alt_text=alt_text,
+        sort_order=count or 0,
+        uploaded_by=actor.id,
+    )
+    session.add(media)
+    await outbox.record(session, "event_media.added", media)
+    return media
+
+
+async def get_or_raise(session: AsyncSession, *, event: Event, media_id: uuid.UUID) -> EventMedia:
+    media = await session.get(EventMedia, media_id)
+    if media is None or media.event_id != event.id:
+        raise MediaNotFound(f"No image {media_id} on this event.", field="mediaId")
+    return media
+
+
+async def remove(session: AsyncSession, *, media: EventMedia) -> str:
+    """Delete the record; returns the storage key to delete once the transaction commits."""
+    await outbox.record(session, "event_media.deleted", media)
+    await session.delete(media)
+    await session.flush()
+    return media.storage_key
+
+
+async def copy_all(
+    session: AsyncSession, storage: Storage, *, source: Event, target: Event, actor: User
+) -> None:
+    """Give a duplicated event its own copies of the source's images."""
+    for media in await list_media(session, event=source):
+        key = f"events/{target.id}/{uuid.uuid4().hex}.{media.storage_key.rsplit('.', 1)[-1]}"
+        await storage.put(key, await storage.get(media.storage_key), media.content_type)
+        copy = EventMedia(
+            event_id=target.id,
+            storage_key=key,
+            content_type=media.content_type,
+            width=media.width,
+            height=media.height,
+            size_bytes=media.size_bytes,
+            alt_text=media.alt_text,
+            sort_order=media.sort_order,
+            uploaded_by=actor.id,
+        )
+        session.add(copy)
+        await outbox.record(session, "event_media.added", copy)

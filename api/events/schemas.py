@@ -1,0 +1,255 @@
+"""Request and response bodies of the events domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+from api.events.markdown import render as render_markdown
+from api.events.models import Event, EventStatus, Visibility
+from api.users.schemas import TimeZone
+
+Title = Annotated[str, Field(min_length=3, max_length=200)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR", "USD"])]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["DE", "US"])]
+Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[\w\- ]+$")]
+Slug = Annotated[str, Field(min_length=3, max_length=120, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Venue(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    address: Annotated[str, Field(max_length=300)] | None = None
+    city: Annotated[str, Field(min_length=1, max_length=100)]
+    country: Country
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+
+class CategoryCreate(_Strict):
+    name: Annotated[str, Field(min_length=2, max_length=100)]
+    description: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class CategoryOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    slug: str
+    description: str | None
+    upcoming_events: int
+
+
+class TicketTypeFields(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    description: Annotated[str, Field(max_length=1000)] | None = None
+    price_cents: Annotated[int, Field(ge=0, le=100_000_000, description="In minor units")]
+    quantity: Annotated[int, Field(ge=0, le=1_000_000)]
+    sales_start: AwareDatetime | None = None
+    sales_end: AwareDatetime | None = None
+    min_per_order: Annotated[int, Field(ge=1, le=100)] = 1
+    max_per_order: Annotated[int, Field(ge=1, le=100)] = 10
+    sort_order: Annotated[int, Field(ge=0, le=10_000)] = 0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.max_per_order < self.min_per_order:
+            raise ValueError("max_per_order must be at least min_per_order")
+        if self.sales_start and self.sales_end and self.sales_end <= self.sales_start:
+            raise ValueError("sales_end must be after sales_start")
+        return self
+
+
+class TicketTypeUpdate(_Strict):
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    description: Annotated[str, Field(max_length=1000)] | None = None
+    price_cents: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    quantity: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    sales_start: AwareDatetime | None = None
+    sales_end: AwareDatetime | None = None
+    min_per_order: Annotated[int, Field(ge=1, le=100)] | None = None
+    max_per_order: Annotated[int, Field(ge=1, le=100)] | None = None
+    sort_order: Annotated[int, Field(ge=0, le=10_000)] | None = None
+
+
+class TicketTypeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    event_id: uuid.UUID
+    name: str
+    description: str | None
+    price_cents: int
+    quantity: int
+    sales_start: datetime | None
+    sales_end: datetime | None
+    min_per_order: int
+    max_per_order: int
+    sort_order: int
+
+
+class EventCreate(_Strict):
+    title: Title
+    description: Annotated[str, Field(max_length=50_000, description="Markdown")] = ""
+    category_id: uuid.UUID | None = None
+    tags: Annotated[list[Tag], Field(max_length=20)] = []
+    venue: Venue | None = None
+    online_url: HttpUrl | None = None
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    timezone: TimeZone
+    visibility: Visibility = Visibility.public
+    capacity: Annotated[int, Field(ge=0, le=1_000_000)]
+    currency: Currency
+    attendee_cancellation_hours: Annotated[int, Field(ge=0, le=8760)] | None = Field(
+        default=24, description="Attendees may cancel until this many hours before the start"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        if self.venue is None and self.online_url is None:
+            raise ValueError("an event needs a venue, an online_url, or both")
+        return self
+
+
+class EventUpdate(_Strict):
+    """Fields that may change; what may change after publishing is checked by the service."""
+
+    title: Title | None = None
+    slug: Slug | None = None
+    description: Annotated[str, Field(max_length=50_000)] | None = None
+    category_id: uuid.UUID | None = None
+    tags: Annotated[list[Tag], Field(max_length=20)] | None = None
+    venue: Venue | None = None
+    online_url: HttpUrl | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    timezone: TimeZone | None = None
+    visibility: Visibility | None = None
+    capacity: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    currency: Currency | None = None
+    attendee_cancellation_hours: Annotated[int, Field(ge=0, le=8760)] | None = None
+
+
+class EventOut(BaseModel):
+    id: uuid.UUID
+    slug: str
+    title: str
+    description: str
+    description_html: str
+    category_id: uuid.UUID | None
+    tags: list[str]
+    organizer_id: uuid.UUID
+    venue: Venue | None
+    online_url: str | None
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    visibility: Visibility
+    capacity: int
+    currency: str
+    status: EventStatus
+    cancellation_reason: str | None
+    attendee_cancellation_hours: int | None
+    published_at: datetime | None
+    cancelled_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    price_min_cents: int | None
+    price_max_cents: int | None
+    ticket_types: list[TicketTypeOut]
+    sales: EventSales | None = Field(
+        default=None, description="Only in the organizer's own listing"
+    )
+
+
+class EventSales(BaseModel):
+    confirmed_seats: int
+    held_seats: int
+    confirmed_cents: int
+
+
+class EventPage(BaseModel):
+    items: list[EventOut]
+    next_cursor: str | None
+    total: int
+
+
+class CancelRequest(_Strict):
+    reason: Annotated[str, Field(min_length=3, max_length=1000)]
+
+
+class DuplicateRequest(_Strict):
+    shift_days: Annotated[int, Field(ge=-3650, le=3650, description="Move the copy's dates")] = 0
+    title: Title | None = None
+
+
+class MediaOut(BaseModel):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    url: str
+    content_type: str
+    width: int
+    height: int
+    size_bytes: int
+    alt_text: str | None
+    sort_order: int
+    created_at: datetime
+
+
+class EventSort(StrEnum):
+    starts_at = "starts_at"
+    price = "price"
+    newest = "newest"
+
+
+def event_view(event: Event) -> EventOut:
+    prices = [t.price_cents for t in event.ticket_types]
+    venue = (
+        Venue(
+            name=event.venue_name or "",
+            address=event.address,
+            city=event.city,
+            country=event.country,
+            latitude=event.latitude,
+            longitude=event.longitude,
+        )
+        if event.city and event.country
+        else None
+    )
+    return EventOut(
+        id=event.id,
+        slug=event.slug,
+        title=event.title,
+        description=event.description,
+        description_html=render_markdown(event.description),
+        category_id=event.category_id,
+        tags=list(event.tags),
+        organizer_id=event.organizer_id,
+        venue=venue,
+        online_url=event.online_url,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        timezone=event.timezone,
+        visibility=event.visibility,
+        capacity=event.capacity,
+        currency=event.currency,
+        status=event.status,
+        cancellation_reason=event.cancellation_reason,
+        attendee_cancellation_hours=event.attendee_cancellation_hours,
+        published_at=event.published_at,
+        cancelled_at=event.cancelled_at,
+        created_at=event.created_at,
+        updated_at=event.updated_at,
+        price_min_cents=min(prices) if prices else None,
+        price_max_cents=max(prices) if prices else None,
+        ticket_types=[TicketTypeOut.model_validate(t) for t in event.ticket_types],
+    )

@@ -1,0 +1,117 @@
+"""The ASGI application: `uvicorn api.main:app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api import health
+from api.admin.router import router as admin_router
+from api.auth.passwords import PasswordCheck
+from api.auth.router import router as auth_router
+from api.bookings.router import router as bookings_router
+from api.config import Settings, get_settings
+from api.db import make_engine, make_sessionmaker
+from api.errors import PROBLEM_JSON, install_error_handlers
+from api.events.media_router import router as media_router
+from api.events.router import router as events_router
+from api.migrate import current_revision, head_revision
+from api.observability import Metrics, RequestContextMiddleware, configure_logging
+from api.ratelimit import RateLimiter
+from api.storage import make_storage
+from api.users.router import router as users_router
+
+BAD_BODY_RESPONSE = {
+    "description": "The body is not readable JSON",
+    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+ROUTERS = (
+    health.router,
+    auth_router,
+    users_router,
+    admin_router,
+    events_router,
+    media_router,
+    bookings_router,
+)
+
+
+class DatabaseNotMigrated(RuntimeError):
+    """The app will not serve a database whose schema is behind the code."""
+
+
+async def ensure_migrated(settings: Settings, engine: AsyncEngine) -> None:
+    expected = head_revision()
+    current = await current_revision(engine)
+    if current != expected:
+        raise DatabaseNotMigrated(
+            f"The database at {settings.database_url.split('@')[-1]} is at migration "
+            f"{current or 'none'}, but this code needs {expected}. "
+            "Run `tessera migrate` (or `make up`) first."
+        )
+
+
+def _document_unreadable_bodies(app: FastAPI) -> None:
+    """A body that is not decodable JSON is answered 400 before validation: say so in OpenAPI."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        for path in schema["paths"].values():
+            for operation in path.values():
+                if "requestBody" in operation:
+                    operation["responses"].setdefault("400", BAD_BODY_RESPONSE)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the API; tests pass their own settings."""
+    settings = settings or get_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level, json=settings.log_json)
+        engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
+        try:
+            await ensure_migrated(settings, engine)
+            app.state.engine = engine
+            app.state.sessionmaker = make_sessionmaker(engine)
+            app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
+            app.state.rate_limiter = RateLimiter(settings.redis_url)
+            app.state.passwords = PasswordCheck(settings)
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Tessera API",
+        version="0.1.0",
+        summary="Events, bookings, payments and notifications for ticket sellers.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.storage = make_storage(
+        settings.media_url, settings.media_dir, settings.media_base_url
+    )
+    if settings.media_url is None:  # local media are served by the API itself
+        app.mount(
+            "/media", StaticFiles(directory=settings.media_dir, check_dir=False), name="media"
+        )
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    _document_unreadable_bodies(app)
+    return app
+
+
+app = create_app()

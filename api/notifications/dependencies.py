@@ -1,0 +1,16 @@
+"""Deliver requested messages right after the response, when inline delivery is on."""
+
+from __future__ import annotations
+
+from fastapi import BackgroundTasks, Depends, Request
+
+from api.notifications.service import deliver_pending
+
+
+def _deliver_after_response(request: Request, background: BackgroundTasks) -> None:
+    state = request.app.state
+    if state.settings.deliver_notifications_inline:
+        background.add_task(deliver_pending, state.sessionmaker, state.settings)
+
+
+DeliverNotifications = Depends(_deliver_after_response)

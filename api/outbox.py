@@ -1,0 +1,105 @@
+"""The outbox: every state change writes an event row in the same transaction.
+
+The contract (columns, event types, guarantees) is documented in docs/outbox.md; the data
+platform reads this table over SQL and never imports this package.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, FetchedValue, String, inspect
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base, BigIntPK, new_id, utcnow
+from api.observability import current_actor_id, current_request_id
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(unique=True, default=new_id)
+    event_type: Mapped[str] = mapped_column(String(100), index=True)
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[uuid.UUID | None]
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    # PostgreSQL fills this with the writing transaction's id (see the migration), so readers
+    # can hold back rows of transactions still in flight; SQLite leaves it empty.
+    txid: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-safe form of a column value."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def row_image(obj: Base) -> dict[str, Any]:
+    """Every column of a mapped row, less those the model marks as never to leave the database."""
+    excluded: set[str] = getattr(obj, "__outbox_exclude__", set())
+    mapper = inspect(obj).mapper
+    return {
+        attr.key: to_json(getattr(obj, attr.key))
+        for attr in mapper.column_attrs
+        if attr.key not in excluded
+    }
+
+
+async def record(session: AsyncSession, event_type: str, obj: Base) -> OutboxEvent:
+    """Write the outbox row for a change to `obj`, after flushing so the version is current."""
+    await session.flush()
+    entity: str = getattr(obj, "__outbox_entity__", obj.__tablename__)
+    pk = inspect(obj).identity
+    assert pk is not None, "record() needs a persisted row"
+    return await emit(
+        session,
+        event_type,
+        entity=entity,
+        entity_id=str(pk[0]),
+        version=int(getattr(obj, "version", 1)),
+        payload=row_image(obj),
+    )
+
+
+async def emit(
+    session: AsyncSession,
+    event_type: str,
+    *,
+    entity: str,
+    entity_id: str,
+    payload: dict[str, Any],
+    version: int = 1,
+) -> OutboxEvent:
+    """Write an outbox row for something that is not a row of ours (a request, a view)."""
+    row = OutboxEvent(
+        event_type=event_type,
+        entity=entity,
+        entity_id=entity_id,
+        version=version,
+        payload=payload,
+        actor_id=current_actor_id(),
+        request_id=current_request_id(),
+    )
+    session.add(row)
+    await session.flush()
+    return row

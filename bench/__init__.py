@@ -1,0 +1,1 @@
+"""Benchmarks run by `tessera bench NAME`; never part of `make test`."""

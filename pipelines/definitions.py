@@ -1,0 +1,11 @@
+"""The Dagster code location: every domain's `defs` merged, plus the shared resources."""
+
+import dagster as dg
+
+from pipelines.defs.dbt import definitions as dbt_definitions
+from pipelines.resources import shared_resources
+
+defs = dg.Definitions.merge(
+    dg.Definitions(resources=shared_resources()),
+    dbt_definitions.defs,
+)

@@ -1,0 +1,1 @@
+"""One subpackage per pipeline domain, each exposing its own `defs`."""

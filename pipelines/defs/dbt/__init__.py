@@ -1,0 +1,1 @@
+"""The dbt project in dbt_project/ as Dagster assets."""

@@ -1,0 +1,157 @@
+"""The `tessera` command: composition of the API, worker and data platform."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from api.bookings import service as bookings_service
+from api.config import get_settings
+from api.db import make_engine, make_sessionmaker, utcnow
+from api.events import service as events_service
+from api.migrate import upgrade
+from api.notifications.service import deliver_pending
+from api.observability import configure_logging
+from tessera.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_users
+
+app = typer.Typer(help="Tessera: event ticketing with an analytics-first data platform.")
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    settings = get_settings()
+    upgrade(settings.database_url)
+    typer.echo(f"database migrated: {settings.database_url.split('@')[-1]}")
+
+
+@app.command()
+def seed(
+    users: Annotated[int, typer.Option(help="Demo users besides the four demo accounts")] = 200,
+    events: Annotated[int, typer.Option(help="Demo events in the catalogue")] = 120,
+) -> None:
+    """Load demo users and events through the service layer (once; a rerun does nothing)."""
+    settings = get_settings()
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            result = await seed_users(
+                make_sessionmaker(engine), settings, count=users, events=events
+            )
+        finally:
+            await engine.dispose()
+        typer.echo(
+            "demo data already present"
+            if result.skipped
+            else f"created {result.created} users and {result.events} events"
+        )
+
+    asyncio.run(run())
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    reload: bool = False,
+) -> None:
+    """Serve the API with uvicorn."""
+    uvicorn.run(
+        "api.main:app", host=host, port=port, workers=workers, reload=reload, log_config=None
+    )
+
+
+@app.command()
+def worker(
+    interval: Annotated[float, typer.Option(help="Seconds between polls")] = 2.0,
+    once: Annotated[bool, typer.Option(help="Deliver what is pending and stop")] = False,
+) -> None:
+    """Deliver requested notifications, expire lapsed holds, mark ended events completed."""
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url)
+        sessionmaker = make_sessionmaker(engine)
+        try:
+            while True:
+                delivered = await deliver_pending(sessionmaker, settings)
+                async with sessionmaker() as session:
+                    completed = await events_service.complete_ended(session)
+                    await bookings_service.release_expired(session, now=utcnow())
+                    await session.commit()
+                if once:
+                    typer.echo(f"delivered {delivered} notification(s)")
+                    typer.echo(f"completed {completed} ended event(s)")
+                    return
+                if delivered == 0:
+                    await asyncio.sleep(interval)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@app.command()
+def bench(
+    name: Annotated[str, typer.Argument(help="Which benchmark: auth or flash-sale")],
+    db: Annotated[str, typer.Option(help="sqlite or postgres")] = "sqlite",
+    runs: Annotated[int, typer.Option(min=1)] = 3,
+    seconds: Annotated[int, typer.Option(min=1, help="Seconds of load per scenario and run")] = 5,
+    concurrency: Annotated[int, typer.Option(min=1)] = 32,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line")] = False,
+) -> None:
+    """Run a benchmark from bench/ (see docs/benchmarks.md)."""
+    import json
+
+    from bench import auth, flash_sale
+
+    benchmarks = {"auth": auth.run, "flash-sale": flash_sale.run}
+    if name not in benchmarks:
+        raise typer.BadParameter(f"unknown benchmark {name!r}; choose from {sorted(benchmarks)}")
+    result = benchmarks[name](db=db, runs=runs, seconds=seconds, concurrency=concurrency)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(f"{name} on {db}, {runs} runs, {concurrency} connections:")
+    for row in result.get("results", []):
+        typer.echo(
+            f"  {row['name']:<24} {row['req_per_s_median']:>8} req/s "
+            f"(min {row['req_per_s_min']}, max {row['req_per_s_max']}), "
+            f"p95 {row['p95_ms_median']} ms, statuses {row['statuses']}"
+        )
+    for key, value in result.items():
+        if key not in ("results", "bench", "db", "runs", "concurrency"):
+            typer.echo(f"  {key}: {value}")
+
+
+@app.command()
+def up(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    users: Annotated[int, typer.Option(help="Demo users to load on first start")] = 200,
+    events: Annotated[int, typer.Option(help="Demo events to load on first start")] = 120,
+) -> None:
+    """Migrate, load demo data, and serve everything."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    migrate()
+    seed(users=users, events=events)
+    base = f"http://{host}:{port}"
+    typer.echo(
+        "\nTessera is starting:\n"
+        f"  API            {base}\n"
+        f"  API docs       {base}/docs\n"
+        f"  Catalogue      {base}/events  (categories: {base}/categories)\n"
+        f"  Health         {base}/health  (readiness: {base}/ready, metrics: {base}/metrics)\n"
+        "\nDemo accounts (password: "
+        + DEMO_PASSWORD
+        + "):\n"
+        + "".join(f"  {role.value:<10} {email}\n" for email, _, role in DEMO_ACCOUNTS)
+    )
+    serve(host=host, port=port)

@@ -1,0 +1,87 @@
+"""Demo data loaded through the service layer, so it obeys the same rules as real data."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from faker import Faker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.auth.passwords import hasher
+from api.config import Settings
+from api.db import utcnow
+from api.users import service as users
+from api.users.models import Role
+from tessera.catalogue import seed_catalogue
+
+DEMO_PASSWORD = "tessera-demo-2026"
+DEMO_ACCOUNTS = [
+    ("admin@tessera.example.com", "Ada Admin", Role.admin),
+    ("organizer@tessera.example.com", "Olu Organizer", Role.organizer),
+    ("finance@tessera.example.com", "Fen Finance", Role.finance),
+    ("attendee@tessera.example.com", "Ari Attendee", Role.attendee),
+]
+_ROLE_WEIGHTS = [(Role.attendee, 85), (Role.organizer, 12), (Role.finance, 2), (Role.admin, 1)]
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    created: int
+    skipped: bool
+    events: int = 0
+
+
+async def seed_users(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    count: int,
+    events: int = 0,
+    days: int = 120,
+    random_seed: int = 2026,
+) -> SeedResult:
+    """The four demo accounts plus `count` realistic users signed up over the last `days` days."""
+    fake = Faker(["en_GB", "de_DE", "fr_FR", "es_ES", "nl_NL"])
+    fake.seed_instance(random_seed)
+    rng = random.Random(random_seed)  # noqa: S311 - demo data, not security
+    password_hash = hasher(settings).hash(DEMO_PASSWORD)
+    async with sessionmaker() as session:
+        if await users.get_by_email(session, email=DEMO_ACCOUNTS[0][0]) is not None:
+            return SeedResult(created=0, skipped=True)
+        demo = []
+        for email, name, role in DEMO_ACCOUNTS:
+            demo.append(
+                await users.create(
+                    session,
+                    email=email,
+                    full_name=name,
+                    password_hash=password_hash,
+                    role=role,
+                    email_verified=True,
+                    created_at=utcnow() - timedelta(days=days),
+                )
+            )
+        roles = [role for role, _ in _ROLE_WEIGHTS]
+        weights = [weight for _, weight in _ROLE_WEIGHTS]
+        seen: set[str] = set()
+        for index in range(count):
+            name = fake.name()
+            email = f"{fake.user_name()}{index}@{fake.free_email_domain()}".lower()
+            if email in seen:
+                continue
+            seen.add(email)
+            await users.create(
+                session,
+                email=email,
+                full_name=name,
+                password_hash=password_hash,
+                role=rng.choices(roles, weights)[0],
+                email_verified=rng.random() < 0.8,
+                locale=rng.choice(["en", "de", "fr", "es", "nl"]),
+                created_at=utcnow() - timedelta(days=days * rng.random() ** 1.5),
+            )
+        created_events = await seed_catalogue(session, count=events, rng=rng, admin=demo[0])
+        await session.commit()
+    return SeedResult(created=len(DEMO_ACCOUNTS) + len(seen), skipped=False, events=created_events)

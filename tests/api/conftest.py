@@ -1,0 +1,58 @@
+"""Fixtures for tests through the HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from sqlalchemy import delete
+
+from api.config import Settings
+from api.main import create_app
+from api.models import metadata
+from tests.api.factories import Api
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "database_url": database_url,
+        "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        "mail_dir": tmp_path / "mail",
+        "sms_dir": tmp_path / "sms",
+        "log_json": False,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def app(
+    database_url: str, tmp_path: Path, settings_overrides: dict[str, object]
+) -> AsyncIterator[FastAPI]:
+    application = create_app(make_settings(database_url, tmp_path, **settings_overrides))
+    async with LifespanManager(application):
+        yield application
+        async with application.state.sessionmaker() as session:
+            for table in reversed(metadata.sorted_tables):
+                await session.execute(delete(table))
+            await session.commit()
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4321))
+    async with httpx.AsyncClient(transport=transport, base_url="http://tessera.test") as http:
+        yield http
+
+
+@pytest.fixture
+def api(app: FastAPI, client: httpx.AsyncClient) -> Api:
+    return Api(app, client)

@@ -1,0 +1,32 @@
+"""The dashboards' home page names the snapshot it reads, or says none is published."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+
+
+def test_home_says_no_snapshot_when_none_is_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TESSERA_SNAPSHOT_DIR", str(tmp_path / "snapshot"))
+
+    app = AppTest.from_file(str(APP)).run()
+
+    assert not app.exception
+    assert "No snapshot published yet" in app.info[0].value
+
+
+def test_home_names_the_snapshot_it_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    (snapshot / "marts.duckdb").touch()
+    monkeypatch.setenv("TESSERA_SNAPSHOT_DIR", str(snapshot))
+
+    app = AppTest.from_file(str(APP)).run()
+
+    assert not app.exception
+    assert not app.info
+    assert str(snapshot) in app.caption[0].value

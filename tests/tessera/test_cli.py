@@ -1,0 +1,100 @@
+"""The `tessera` command: migrate, seed and the worker, against a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.config import get_settings
+from api.db import make_engine, make_sessionmaker
+from api.notifications import service as notifications
+from api.users import service as users
+from tessera.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    path = tmp_path / "var" / "tessera.db"
+    monkeypatch.setenv("TESSERA_DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    monkeypatch.setenv("TESSERA_MAIL_DIR", str(tmp_path / "mail"))
+    monkeypatch.setenv("TESSERA_ARGON2_MEMORY_KIB", "1024")
+    monkeypatch.setenv("TESSERA_ARGON2_TIME_COST", "1")
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()
+
+
+def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_migrate_then_seed_loads_demo_users_once(database: Path) -> None:
+    migrated = runner.invoke(app, ["migrate"])
+    assert migrated.exit_code == 0, migrated.output
+    seeded = runner.invoke(app, ["seed", "--users", "25", "--events", "40"])
+    assert seeded.exit_code == 0, seeded.output
+    assert "created 29 users and 40 events" in seeded.output
+
+    roles = dict(_rows(database, "SELECT role, count(*) FROM users GROUP BY role"))
+    assert min(roles["admin"], roles["organizer"], roles["finance"]) >= 1
+    assert sum(roles.values()) == 29
+    # Seeding goes through the service layer, so the outbox saw every account.
+    [(registered,)] = _rows(
+        database, "SELECT count(*) FROM outbox WHERE event_type = 'user.registered'"
+    )
+    assert registered == 29
+    days = _rows(database, "SELECT count(DISTINCT date(created_at)) FROM users")
+    assert days[0][0] > 5  # sign-ups spread over time, as real ones are
+
+    statuses = dict(_rows(database, "SELECT status, count(*) FROM events GROUP BY status"))
+    assert statuses["published"] > 0
+    assert statuses["completed"] > 0  # past events too, for the marts
+    assert len(_rows(database, "SELECT DISTINCT timezone FROM events")) > 3
+    assert _rows(database, "SELECT count(*) FROM categories")[0][0] >= 5
+    [(published,)] = _rows(
+        database, "SELECT count(*) FROM outbox WHERE event_type = 'event.published'"
+    )
+    assert published == statuses["published"] + statuses["completed"] + statuses.get("cancelled", 0)
+
+    again = runner.invoke(app, ["seed", "--users", "25"])
+    assert "already present" in again.output
+    assert _rows(database, "SELECT count(*) FROM users")[0][0] == 29
+
+
+def test_worker_delivers_what_was_left(database: Path, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    settings = get_settings()
+
+    async def request_one() -> None:
+        engine = make_engine(settings.database_url)
+        async with make_sessionmaker(engine)() as session:
+            user = await users.create(
+                session, email="w@example.com", full_name="W", password_hash=None
+            )
+            await notifications.request(
+                session,
+                settings,
+                template="password_changed",
+                recipient=user.email,
+                user_id=user.id,
+                context={"name": "W"},
+            )
+            await session.commit()
+        await engine.dispose()
+
+    asyncio.run(request_one())
+    first = runner.invoke(app, ["worker", "--once"])
+    assert first.exit_code == 0, first.output
+    assert "delivered 1 notification(s)" in first.output
+    assert "completed 0 ended event(s)" in first.output
+    second = runner.invoke(app, ["worker", "--once"])
+    assert "delivered 0 notification(s)" in second.output
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
