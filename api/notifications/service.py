@@ -62,23 +62,25 @@ async def request(
     )
 
 
-def _write_email(settings: Settings, event: OutboxEvent, subject: str, text: str) -> Path:
+def _write_email(
+    settings: Settings, event_id: uuid.UUID, recipient: str, subject: str, text: str
+) -> Path:
     message = EmailMessage()
     message["From"] = settings.mail_from
-    message["To"] = event.payload["recipient"]
+    message["To"] = recipient
     message["Subject"] = subject
-    message["Message-ID"] = f"<{event.event_id}@tessera>"
+    message["Message-ID"] = f"<{event_id}@tessera>"
     message.set_content(text)
     settings.mail_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.mail_dir / f"{event.event_id}.eml"
+    path = settings.mail_dir / f"{event_id}.eml"
     path.write_bytes(bytes(message))
     return path
 
 
-def _write_sms(settings: Settings, event: OutboxEvent, text: str) -> Path:
+def _write_sms(settings: Settings, event_id: uuid.UUID, recipient: str, text: str) -> Path:
     settings.sms_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.sms_dir / f"{event.event_id}.txt"
-    path.write_text(f"To: {event.payload['recipient']}\n\n{text}\n", encoding="utf-8")
+    path = settings.sms_dir / f"{event_id}.txt"
+    path.write_text(f"To: {recipient}\n\n{text}\n", encoding="utf-8")
     return path
 
 
@@ -92,9 +94,11 @@ async def deliver_pending(
     """
     delivered = 0
     async with sessionmaker() as session:
+        # Plain values, not ORM objects: a rollback below expires every loaded object, and
+        # reading an expired attribute would mean IO outside the event loop.
         pending = (
-            await session.scalars(
-                select(OutboxEvent)
+            await session.execute(
+                select(OutboxEvent.event_id, OutboxEvent.payload)
                 .outerjoin(
                     NotificationDelivery, NotificationDelivery.event_id == OutboxEvent.event_id
                 )
@@ -104,26 +108,27 @@ async def deliver_pending(
                 .limit(limit)
             )
         ).all()
-        for event in pending:
-            context = dict(event.payload["context"])
-            if event.payload.get("sealed"):
-                context.update(json.loads(_fernet(settings).decrypt(event.payload["sealed"])))
-            template, subject, text = render(event.payload["template"], context)
+        await session.rollback()  # do not hold SQLite's write lock while writing files
+        for event_id, payload in pending:
+            context = dict(payload["context"])
+            if payload.get("sealed"):
+                context.update(json.loads(_fernet(settings).decrypt(payload["sealed"])))
+            template, subject, text = render(payload["template"], context)
             if template.channel == "email":
-                path = _write_email(settings, event, subject, text)
+                path = _write_email(settings, event_id, payload["recipient"], subject, text)
             else:
-                path = _write_sms(settings, event, text)
+                path = _write_sms(settings, event_id, payload["recipient"], text)
             session.add(
                 NotificationDelivery(
-                    event_id=event.event_id,
+                    event_id=event_id,
                     channel=template.channel,
-                    template=event.payload["template"],
+                    template=payload["template"],
                     location=str(path),
                 )
             )
             try:
                 await session.commit()
                 delivered += 1
-            except IntegrityError:
+            except IntegrityError:  # another deliverer recorded it first; same file, no resend
                 await session.rollback()
     return delivered

@@ -7,7 +7,10 @@ import uuid
 
 from sqlalchemy import func, select
 
+from api.notifications import service as notifications
+from api.notifications.models import NotificationDelivery
 from api.outbox import OutboxEvent
+from api.users import service as users
 from api.users.models import User
 from tests.api.factories import DEFAULT_PASSWORD, Api
 
@@ -105,3 +108,28 @@ async def test_too_short_key_is_refused(api: Api) -> None:
     )
     assert response.status_code == 422
     assert response.json()["field"] == "header.Idempotency-Key"
+
+
+async def test_concurrent_deliverers_send_each_message_once(api: Api) -> None:
+    async with api.app.state.sessionmaker() as session:
+        user = await users.get_by_email(session, email=(await api.signed_in()).email)
+        assert user is not None
+        for n in range(12):
+            await notifications.request(
+                session,
+                api.settings,
+                template="account_exists",
+                recipient=f"m{n}@example.com",
+                user_id=user.id,
+                context={"name": "Ada", "base_url": "http://tessera.test"},
+            )
+        await session.commit()
+    state = api.app.state
+    counts = await asyncio.gather(
+        *(notifications.deliver_pending(state.sessionmaker, state.settings) for _ in range(4))
+    )
+    assert sum(counts) >= 12  # every message once; the verification mail may be among them
+    delivered = await _count(api, NotificationDelivery)
+    requested = await _count(api, OutboxEvent, OutboxEvent.event_type == notifications.EVENT_TYPE)
+    assert delivered == requested == sum(counts)
+    assert len(api.mails()) == requested
