@@ -109,7 +109,9 @@ async def deliver_pending(
             )
         ).all()
         await session.rollback()  # do not hold SQLite's write lock while writing files
-        for event_id, payload in pending:
+        for row in pending:
+            event_id: uuid.UUID = row.event_id
+            payload: dict[str, Any] = row.payload
             context = dict(payload["context"])
             if payload.get("sealed"):
                 context.update(json.loads(_fernet(settings).decrypt(payload["sealed"])))
