@@ -65,8 +65,12 @@ def row_image(obj: Base) -> dict[str, Any]:
     }
 
 
-async def record(session: AsyncSession, event_type: str, obj: Base) -> OutboxEvent:
-    """Write the outbox row for a change to `obj`, after flushing so the version is current."""
+async def record(
+    session: AsyncSession, event_type: str, obj: Base, *, extra: dict[str, Any] | None = None
+) -> OutboxEvent:
+    """Write the outbox row for a change to `obj`, after flushing so the version is current.
+
+    `extra` adds what belongs to the row but lives in child rows (a booking's lines)."""
     await session.flush()
     entity: str = getattr(obj, "__outbox_entity__", obj.__tablename__)
     pk = inspect(obj).identity
@@ -77,7 +81,7 @@ async def record(session: AsyncSession, event_type: str, obj: Base) -> OutboxEve
         entity=entity,
         entity_id=str(pk[0]),
         version=int(getattr(obj, "version", 1)),
-        payload=row_image(obj),
+        payload=row_image(obj) | (extra or {}),
     )
 
 

@@ -29,3 +29,31 @@ class NotCancellable(Conflict):
 
 class CancellationClosed(Conflict):
     code = "booking.cancellation_closed"
+
+
+class AttendeeNames(Unprocessable):
+    code = "booking.attendee_names"
+
+
+class PaymentRequired(Conflict):
+    code = "booking.payment_required"
+
+
+class NotConfirmable(Conflict):
+    code = "booking.not_confirmable"
+
+
+class WaitlistClosed(Conflict):
+    code = "waitlist.closed"
+
+
+class SeatsAvailable(Conflict):
+    code = "waitlist.seats_available"
+
+
+class AlreadyWaiting(Conflict):
+    code = "waitlist.already_joined"
+
+
+class NotWaiting(NotFound):
+    code = "waitlist.not_found"

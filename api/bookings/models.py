@@ -6,7 +6,16 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db import Base, BigIntPK, new_id, utcnow
@@ -60,6 +69,8 @@ class BookingLine(Base):
     ticket_type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ticket_types.id"), index=True)
     quantity: Mapped[int]
     unit_price_cents: Mapped[int]
+    # One name per seat, when the event asks for them; copied onto the tickets.
+    attendee_names: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class BookingTransition(Base):
@@ -101,5 +112,72 @@ class Ticket(Base):
         default=TicketStatus.valid,
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attendee_name: Mapped[str | None] = mapped_column(String(200))
     checked_in_at: Mapped[datetime | None]
     checked_in_by: Mapped[uuid.UUID | None]
+
+
+class WaitlistStatus(enum.StrEnum):
+    waiting = "waiting"  # in the queue
+    offered = "offered"  # seats held for this person until `offer_expires_at`
+    converted = "converted"  # the offered booking was confirmed
+    lapsed = "lapsed"  # the offer ran out
+    declined = "declined"  # the person cancelled the offered booking
+    left = "left"  # the person left the queue
+    closed = "closed"  # the event was cancelled
+
+
+ACTIVE_WAITLIST = (WaitlistStatus.waiting, WaitlistStatus.offered)
+
+
+class WaitlistEntry(Base):
+    """A place in the queue for seats of one ticket type; served first come, first served."""
+
+    __tablename__ = "waitlist_entries"
+    __outbox_entity__ = "waitlist_entry"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("ix_waitlist_entries_queue", "ticket_type_id", "status", "created_at"),
+        # One place in the queue per person and ticket type at a time.
+        Index(
+            "uq_waitlist_entries_active",
+            "ticket_type_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status IN ('waiting', 'offered')"),
+            postgresql_where=text("status IN ('waiting', 'offered')"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id"), index=True)
+    ticket_type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ticket_types.id"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    quantity: Mapped[int]
+    attendee_names: Mapped[list[str] | None] = mapped_column(JSON)
+    status: Mapped[WaitlistStatus] = mapped_column(
+        Enum(WaitlistStatus, native_enum=False, length=20, validate_strings=True),
+        default=WaitlistStatus.waiting,
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    offered_at: Mapped[datetime | None]
+    offer_expires_at: Mapped[datetime | None]
+    booking_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bookings.id"), index=True)
+    closed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class BookingReminder(Base):
+    """A reminder announced for a booking; the key makes each one go out once."""
+
+    __tablename__ = "booking_reminders"
+    __table_args__ = (PrimaryKeyConstraint("booking_id", "kind"),)
+
+    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    due_at: Mapped[datetime]
+    announced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Not announced because it came too late (booked after the reminder was due).
+    skipped: Mapped[bool] = mapped_column(default=False)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from api.auth.dependencies import CurrentUser, OrganizerDep
-from api.bookings import service, tickets
-from api.bookings.models import Booking
+from api.bookings import service, tickets, waitlist
+from api.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from api.bookings.schemas import (
+    AttendeeOut,
+    AttendeePage,
     BookingCreate,
     BookingOut,
     BookingPage,
@@ -21,10 +25,15 @@ from api.bookings.schemas import (
     CheckInRequest,
     LineOut,
     TicketOut,
+    WaitlistEntryOut,
+    WaitlistJoin,
+    WaitlistPage,
 )
+from api.db import utcnow
 from api.deps import SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.events import service as events_service
+from api.events.models import Event
 from api.idempotency import IdempotencyDep
 
 router = APIRouter(tags=["bookings"], responses=problem_responses(401, 422))
@@ -123,6 +132,7 @@ async def booking_tickets(
                 booking_id=ticket.booking_id,
                 ticket_type_id=ticket.ticket_type_id,
                 status=ticket.status.value,
+                attendee_name=ticket.attendee_name,
                 checked_in_at=ticket.checked_in_at,
                 qr_payload=payload,
                 qr_svg=tickets.qr_svg(payload),
@@ -170,4 +180,203 @@ async def my_bookings(
     rows, total = await service.list_for_user(session, user=user, page=page, page_size=page_size)
     return BookingPage(
         items=[booking_view(b) for b in rows], total=total, page=page, page_size=page_size
+    )
+
+
+@router.post(
+    "/bookings/{bookingId}/confirm",
+    response_model=BookingOut,
+    responses=problem_responses(404, 409),
+)
+async def confirm_booking(
+    bookingId: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> BookingOut:
+    """Accept a free hold (a waitlist offer of free tickets); paid holds confirm by payment."""
+    booking = await service.get_visible_or_raise(session, booking_id=bookingId, viewer=user)
+    await service.accept_free(session, booking=booking, user=user)
+    await session.commit()
+    return booking_view(booking)
+
+
+def _attendee_rows(lines: list[service.AttendeeLine]) -> list[AttendeeOut]:
+    """One row per seat: its ticket once issued, else the name given for it."""
+    result = []
+    for item in lines:
+        names = item.line.attendee_names or []
+        for seat in range(item.line.quantity):
+            ticket = item.tickets[seat] if seat < len(item.tickets) else None
+            name = names[seat] if seat < len(names) else None
+            result.append(
+                AttendeeOut(
+                    booking_id=item.booking.id,
+                    booking_status=service.effective_status(item.booking),
+                    booked_at=item.booking.created_at,
+                    buyer_id=item.buyer.id,
+                    buyer_name=item.buyer.full_name,
+                    buyer_email=item.buyer.email,
+                    ticket_type_id=item.ticket_type.id,
+                    ticket_type=item.ticket_type.name,
+                    unit_price_cents=item.line.unit_price_cents,
+                    currency=item.booking.currency,
+                    ticket_id=ticket.id if ticket else None,
+                    ticket_code=ticket.code if ticket else None,
+                    attendee_name=ticket.attendee_name if ticket else name,
+                    checked_in_at=ticket.checked_in_at if ticket else None,
+                )
+            )
+    return result
+
+
+CSV_COLUMNS = list(AttendeeOut.model_fields)
+
+
+def _csv_cell(value: object) -> str:
+    """A cell a spreadsheet shows as text: formulas are neutralised (CSV injection)."""
+    text = "" if value is None else str(value.value if hasattr(value, "value") else value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _attendees_csv(rows: list[AttendeeOut], event: Event) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([_csv_cell(getattr(row, column)) for column in CSV_COLUMNS])
+    return Response(
+        content=out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="attendees-{event.slug}.csv"'},
+    )
+
+
+@router.get(
+    "/events/{eventId}/bookings",
+    response_model=AttendeePage,
+    tags=["bookings"],
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        **problem_responses(403, 404),
+    },
+)
+async def event_attendees(
+    eventId: uuid.UUID,
+    staff: OrganizerDep,
+    session: SessionDep,
+    status_: Annotated[list[BookingStatus], Query(alias="status")] = [],  # noqa: B006
+    format_: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> AttendeePage | Response:
+    """The event's attendees, one row per seat, for its organizer or an admin.
+
+    `format=csv` downloads every matching row (no paging) as a spreadsheet-safe CSV file.
+    """
+    event = await events_service.get_managed_or_raise(session, event_id=eventId, actor=staff)
+    csv_wanted = format_ == "csv"
+    lines, total = await service.attendees(
+        session,
+        event_id=event.id,
+        statuses=status_,
+        page=None if csv_wanted else page,
+        page_size=page_size,
+    )
+    rows = _attendee_rows(lines)
+    if csv_wanted:
+        return _attendees_csv(rows, event)
+    return AttendeePage(items=rows, total=total, page=page, page_size=page_size)
+
+
+def _entry_view(entry: WaitlistEntry, position: int | None) -> WaitlistEntryOut:
+    return WaitlistEntryOut(
+        id=entry.id,
+        event_id=entry.event_id,
+        ticket_type_id=entry.ticket_type_id,
+        user_id=entry.user_id,
+        quantity=entry.quantity,
+        status=entry.status,
+        position=position,
+        created_at=entry.created_at,
+        offered_at=entry.offered_at,
+        offer_expires_at=entry.offer_expires_at,
+        booking_id=entry.booking_id,
+    )
+
+
+@router.post(
+    "/events/{eventId}/waitlist",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WaitlistEntryOut,
+    tags=["waitlist"],
+    responses=problem_responses(404, 409),
+)
+async def join_waitlist(
+    eventId: uuid.UUID, body: WaitlistJoin, user: CurrentUser, session: SessionDep
+) -> WaitlistEntryOut:
+    """Queue for seats of a sold-out ticket type; freed seats are offered first come, first
+    served as a hold in your name (see `offer_expires_at`)."""
+    event = await events_service.get_visible_or_raise(session, event_id=eventId, viewer=user)
+    entry = await waitlist.join(session, event=event, user=user, data=body, now=utcnow())
+    [(entry, position)], _ = await waitlist.list_entries(
+        session,
+        event_id=event.id,
+        user_id=None,
+        entry_id=entry.id,
+        statuses=[],
+        page=1,
+        page_size=1,
+    )
+    await session.commit()
+    return _entry_view(entry, position)
+
+
+@router.delete(
+    "/events/{eventId}/waitlist",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["waitlist"],
+    responses=problem_responses(404, 409),
+)
+async def leave_waitlist(
+    eventId: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    ticket_type_id: uuid.UUID | None = None,
+) -> Response:
+    """Leave the waitlist (of one ticket type, or all of the event's); an offer you hold is
+    released to the next person."""
+    await events_service.get_visible_or_raise(session, event_id=eventId, viewer=user)
+    await service.leave_waitlist(
+        session, event_id=eventId, user=user, ticket_type_id=ticket_type_id
+    )
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/events/{eventId}/waitlist",
+    response_model=WaitlistPage,
+    tags=["waitlist"],
+    responses=problem_responses(404),
+)
+async def list_waitlist(
+    eventId: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    status_: Annotated[list[WaitlistStatus], Query(alias="status")] = [],  # noqa: B006
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> WaitlistPage:
+    """The waitlist in queue order: all of it for the organizer and admins, your own entries
+    (with your position) for anyone else."""
+    event = await events_service.get_visible_or_raise(session, event_id=eventId, viewer=user)
+    everyone = events_service.can_manage(event, user)
+    entries, total = await waitlist.list_entries(
+        session,
+        event_id=event.id,
+        user_id=None if everyone else user.id,
+        statuses=status_,
+        page=page,
+        page_size=page_size,
+    )
+    return WaitlistPage(
+        items=[_entry_view(e, p) for e, p in entries], total=total, page=page, page_size=page_size
     )

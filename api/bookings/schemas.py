@@ -6,9 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from api.bookings.models import BookingStatus
+from api.bookings.models import BookingStatus, WaitlistStatus
+
+AttendeeName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+Attendees = Annotated[
+    list[AttendeeName],
+    Field(max_length=100, description="One name per ticket, when the event asks for names"),
+]
 
 
 class LineRequest(BaseModel):
@@ -16,6 +24,7 @@ class LineRequest(BaseModel):
 
     ticket_type_id: uuid.UUID
     quantity: Annotated[int, Field(ge=1, le=100)]
+    attendees: Attendees | None = None
 
 
 class BookingCreate(BaseModel):
@@ -44,6 +53,7 @@ class LineOut(BaseModel):
     ticket_type_id: uuid.UUID
     quantity: int
     unit_price_cents: int
+    attendee_names: list[str] | None
 
 
 class BookingOut(BaseModel):
@@ -75,6 +85,7 @@ class TicketOut(BaseModel):
     booking_id: uuid.UUID
     ticket_type_id: uuid.UUID
     status: str
+    attendee_name: str | None
     checked_in_at: datetime | None
     qr_payload: Annotated[str, Field(description="What the QR code holds (signed)")]
     qr_svg: Annotated[str, Field(description="The QR code as an SVG image")]
@@ -92,3 +103,58 @@ class CheckInOut(BaseModel):
     ticket_type_id: uuid.UUID
     already_checked_in: bool
     first_checked_in_at: datetime
+
+
+class WaitlistJoin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ticket_type_id: uuid.UUID
+    quantity: Annotated[int, Field(ge=1, le=100)] = 1
+    attendees: Attendees | None = None
+
+
+class WaitlistEntryOut(BaseModel):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    ticket_type_id: uuid.UUID
+    user_id: uuid.UUID
+    quantity: int
+    status: WaitlistStatus
+    position: int | None = Field(description="Place in the queue while waiting, 1 is next")
+    created_at: datetime
+    offered_at: datetime | None
+    offer_expires_at: datetime | None
+    booking_id: uuid.UUID | None = Field(description="The hold offered to this person")
+
+
+class WaitlistPage(BaseModel):
+    items: list[WaitlistEntryOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class AttendeeOut(BaseModel):
+    """One seat of a booking, for the organizer's attendee list."""
+
+    booking_id: uuid.UUID
+    booking_status: BookingStatus
+    booked_at: datetime
+    buyer_id: uuid.UUID
+    buyer_name: str
+    buyer_email: str
+    ticket_type_id: uuid.UUID
+    ticket_type: str
+    unit_price_cents: int
+    currency: str
+    ticket_id: uuid.UUID | None = Field(description="Set once the booking is confirmed")
+    ticket_code: str | None
+    attendee_name: str | None
+    checked_in_at: datetime | None
+
+
+class AttendeePage(BaseModel):
+    items: list[AttendeeOut]
+    total: int = Field(description="Bookings matching the filter (a page holds whole bookings)")
+    page: int
+    page_size: int

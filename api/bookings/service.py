@@ -1,106 +1,50 @@
 """Bookings: holding seats without ever overselling. Callers commit.
 
-Capacity lives in `ticket_types.reserved`, the seats of confirmed bookings and pending holds.
-A claim is one conditional UPDATE (`reserved + n <= quantity`), so the database, not Python,
-decides who gets the last seat, on PostgreSQL (row lock) and SQLite (one writer) alike.
+Seats are claimed and given back through `capacity` (conditional updates of a counter).
 Expired holds give their seats back inside the same transaction as the claim that needs them,
-so they stop counting at their expiry time without waiting for the periodic clean-up.
+so they stop counting at their expiry time without waiting for the periodic clean-up; seats
+that come back go to the waitlist first (`waitlist`).
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import outbox
-from api.bookings import tickets
+from api.bookings import capacity, tickets, waitlist
 from api.bookings.errors import (
     BookingNotFound,
     CancellationClosed,
     NotCancellable,
+    NotConfirmable,
     NotOnSale,
+    NotWaiting,
     OrderLimit,
+    PaymentRequired,
     SoldOut,
     UnknownTicketType,
 )
-from api.bookings.models import Booking, BookingLine, BookingStatus, BookingTransition
+from api.bookings.models import (
+    Booking,
+    BookingLine,
+    BookingReminder,
+    BookingStatus,
+    Ticket,
+    WaitlistStatus,
+)
 from api.bookings.schemas import BookingCreate
+from api.bookings.waitlist import release_expired
 from api.db import utcnow
 from api.events import service as events_service
-from api.events.models import EventStatus, TicketType
+from api.events.models import Event, EventStatus, TicketType
 from api.users.models import Role, User
 
-
-async def _claim(session: AsyncSession, *, ticket_type_id: uuid.UUID, quantity: int) -> bool:
-    result = await session.execute(
-        update(TicketType)
-        .where(
-            TicketType.id == ticket_type_id,
-            TicketType.reserved + quantity <= TicketType.quantity,
-        )
-        .values(reserved=TicketType.reserved + quantity)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
-async def release_expired(
-    session: AsyncSession, *, now: datetime, ticket_type_id: uuid.UUID | None = None
-) -> int:
-    """Expire lapsed holds (of one ticket type, or all) and give their seats back.
-
-    The status change is conditional, so two transactions never release the same hold twice.
-    """
-    query = update(Booking).where(
-        Booking.status == BookingStatus.pending, Booking.expires_at <= now
-    )
-    if ticket_type_id is not None:
-        query = query.where(
-            Booking.id.in_(
-                select(BookingLine.booking_id).where(BookingLine.ticket_type_id == ticket_type_id)
-            )
-        )
-    expired = list(
-        (
-            await session.execute(
-                query.values(status=BookingStatus.expired, version=Booking.version + 1)
-                .returning(Booking.id)
-                .execution_options(synchronize_session=False)
-            )
-        ).scalars()
-    )
-    if not expired:
-        return 0
-    seats = await session.execute(
-        select(BookingLine.ticket_type_id, func.sum(BookingLine.quantity))
-        .where(BookingLine.booking_id.in_(expired))
-        .group_by(BookingLine.ticket_type_id)
-        .order_by(BookingLine.ticket_type_id)
-    )
-    for type_id, count in seats.all():
-        await session.execute(
-            update(TicketType)
-            .where(TicketType.id == type_id)
-            .values(reserved=TicketType.reserved - count)
-            .execution_options(synchronize_session=False)
-        )
-    for booking_id in expired:
-        booking = await session.get(Booking, booking_id, populate_existing=True)
-        assert booking is not None
-        session.add(
-            BookingTransition(
-                booking_id=booking_id,
-                from_status=BookingStatus.pending,
-                to_status=BookingStatus.expired,
-                at=now,
-                reason="hold lapsed",
-            )
-        )
-        await outbox.record(session, "booking.expired", booking)
-    return len(expired)
+__all__ = ["release_expired"]
 
 
 def _check_line(ticket_type: TicketType, quantity: int, now: datetime, index: int) -> None:
@@ -135,6 +79,9 @@ async def create(
                 "No such ticket type on this event.", field=f"lines.{index}.ticket_type_id"
             )
         _check_line(ticket_type, line.quantity, now, index)
+        waitlist.check_attendee_names(
+            event, line.attendees, line.quantity, f"lines.{index}.attendees"
+        )
     total = sum(types[line.ticket_type_id].price_cents * line.quantity for line in data.lines)
     free = total == 0
     booking = Booking(
@@ -153,23 +100,16 @@ async def create(
                 ticket_type_id=line.ticket_type_id,
                 quantity=line.quantity,
                 unit_price_cents=types[line.ticket_type_id].price_cents,
+                attendee_names=line.attendees,
             )
             for line in data.lines
         ],
     )
     session.add(booking)
-    session.add(
-        BookingTransition(
-            booking_id=booking.id,
-            from_status=None,
-            to_status=booking.status,
-            at=now,
-            actor_id=user.id,
-        )
-    )
-    await outbox.record(session, "booking.created", booking)
+    capacity.transition(session, booking, from_status=None, at=now, actor_id=user.id)
+    await capacity.announce(session, "booking.created", booking)
     if free:
-        await outbox.record(session, "booking.confirmed", booking)
+        await capacity.announce(session, "booking.confirmed", booking)
         await tickets.issue(session, booking=booking)
     await _claim_all(session, data=data, types=types, now=now)
     return booking
@@ -183,11 +123,13 @@ async def _claim_all(
     A refusal raises, and the caller's rollback removes the booking written above."""
     # Claims in one order (by id) so concurrent multi-line bookings cannot deadlock.
     for index, line in sorted(enumerate(data.lines), key=lambda item: item[1].ticket_type_id):
-        claimed = await _claim(session, ticket_type_id=line.ticket_type_id, quantity=line.quantity)
+        claimed = await capacity.claim(
+            session, ticket_type_id=line.ticket_type_id, quantity=line.quantity
+        )
         if not claimed and await release_expired(
             session, now=now, ticket_type_id=line.ticket_type_id
         ):
-            claimed = await _claim(
+            claimed = await capacity.claim(
                 session, ticket_type_id=line.ticket_type_id, quantity=line.quantity
             )
         if not claimed:
@@ -235,16 +177,6 @@ async def list_for_user(
     return list(rows), total
 
 
-async def _give_back(session: AsyncSession, booking: Booking) -> None:
-    for line in sorted(booking.lines, key=lambda item: item.ticket_type_id):
-        await session.execute(
-            update(TicketType)
-            .where(TicketType.id == line.ticket_type_id)
-            .values(reserved=TicketType.reserved - line.quantity)
-            .execution_options(synchronize_session=False)
-        )
-
-
 async def cancel(
     session: AsyncSession, *, booking: Booking, actor: User, reason: str | None
 ) -> Booking:
@@ -279,25 +211,31 @@ async def cancel(
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         raise NotCancellable("This booking changed meanwhile; read it again.")
-    await _give_back(session, booking)
+    seats = capacity.seats_of(booking.lines)
+    await capacity.give_back(session, seats)
     await tickets.void_for_booking(session, booking_id=booking.id)
     await session.refresh(booking)
-    session.add(
-        BookingTransition(
-            booking_id=booking.id,
-            from_status=previous,
-            to_status=BookingStatus.cancelled,
-            at=now,
-            actor_id=actor.id,
-            reason=(reason or ("by organizer" if staff else "by attendee"))[:200],
-        )
+    capacity.transition(
+        session,
+        booking,
+        from_status=previous,
+        at=now,
+        actor_id=actor.id,
+        reason=reason or ("by organizer" if staff else "by attendee"),
     )
-    await outbox.record(session, "booking.cancelled", booking)
+    await capacity.announce(session, "booking.cancelled", booking)
+    if previous == BookingStatus.pending:
+        await waitlist.close_offer(
+            session, booking_id=booking.id, status=WaitlistStatus.declined, now=now
+        )
+    if event.status == EventStatus.published:
+        await waitlist.offer(session, ticket_type_ids=[t for t, _ in seats], now=now)
     return booking
 
 
 async def cancel_all_for_event(session: AsyncSession, *, event_id: uuid.UUID, actor: User) -> int:
     """When an event is cancelled, every live booking of it is cancelled too."""
+    await waitlist.close_for_event(session, event_id=event_id, now=utcnow())
     live = await session.scalars(
         select(Booking).where(
             Booking.event_id == event_id,
@@ -336,3 +274,201 @@ async def sales_by_event(
         elif expires_at is not None and expires_at > now:
             sales[event_id]["held_seats"] += seats
     return sales
+
+
+async def confirm(
+    session: AsyncSession, *, booking: Booking, actor_id: uuid.UUID | None, reason: str | None
+) -> Booking:
+    """A held booking becomes confirmed (paid, or a free waitlist offer accepted): its tickets
+    are issued and `booking.confirmed` announced. Refused once the hold has lapsed."""
+    now = utcnow()
+    if effective_status(booking, now) != BookingStatus.pending:
+        raise NotConfirmable(
+            f"A {effective_status(booking, now).value} booking cannot be confirmed."
+        )
+    changed = await session.execute(
+        update(Booking)
+        .where(
+            Booking.id == booking.id,
+            Booking.status == BookingStatus.pending,
+            Booking.expires_at > now,
+        )
+        .values(
+            status=BookingStatus.confirmed,
+            confirmed_at=now,
+            expires_at=None,
+            version=Booking.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotConfirmable("This booking changed meanwhile; read it again.")
+    await session.refresh(booking)
+    capacity.transition(
+        session,
+        booking,
+        from_status=BookingStatus.pending,
+        at=now,
+        actor_id=actor_id,
+        reason=reason,
+    )
+    await capacity.announce(session, "booking.confirmed", booking)
+    await tickets.issue(session, booking=booking)
+    await waitlist.close_offer(
+        session, booking_id=booking.id, status=WaitlistStatus.converted, now=now
+    )
+    return booking
+
+
+async def accept_free(session: AsyncSession, *, booking: Booking, user: User) -> Booking:
+    """The holder accepts a free hold (a waitlist offer of free tickets)."""
+    if booking.user_id != user.id:
+        raise BookingNotFound(f"No booking with id {booking.id}.", field="bookingId")
+    if booking.total_cents != 0:
+        raise PaymentRequired("This booking is confirmed by paying for it.")
+    return await confirm(session, booking=booking, actor_id=user.id, reason="accepted")
+
+
+async def seats_added(session: AsyncSession, *, ticket_type_id: uuid.UUID) -> int:
+    """A ticket type may have more seats: the waitlist gets them first."""
+    return await waitlist.offer(session, ticket_type_ids=[ticket_type_id], now=utcnow())
+
+
+async def leave_waitlist(
+    session: AsyncSession, *, event_id: uuid.UUID, user: User, ticket_type_id: uuid.UUID | None
+) -> int:
+    """Leave the queue (of one ticket type, or all of the event's); an offer in hand is
+    cancelled and its seats go to the next person."""
+    entries = [
+        entry
+        for entry in await waitlist.active_entries(session, event_id=event_id, user_id=user.id)
+        if ticket_type_id is None or entry.ticket_type_id == ticket_type_id
+    ]
+    if not entries:
+        raise NotWaiting("You are not on this event's waitlist.", field="eventId")
+    now = utcnow()
+    for entry in entries:
+        if entry.status == WaitlistStatus.offered and entry.booking_id is not None:
+            booking = await session.get(Booking, entry.booking_id)
+            assert booking is not None
+            if effective_status(booking, now) == BookingStatus.pending:
+                await cancel(session, booking=booking, actor=user, reason="left the waitlist")
+            await session.refresh(entry)
+        if entry.status in (WaitlistStatus.waiting, WaitlistStatus.offered):
+            entry.status = WaitlistStatus.left
+            entry.closed_at = now
+            await outbox.record(session, "waitlist.left", entry)
+    return len(entries)
+
+
+@dataclass(frozen=True)
+class AttendeeLine:
+    """One line of a booking with what the attendee list shows of it."""
+
+    booking: Booking
+    line: BookingLine
+    ticket_type: TicketType
+    buyer: User
+    tickets: list[Ticket]
+
+
+async def attendees(
+    session: AsyncSession,
+    *,
+    event_id: uuid.UUID,
+    statuses: list[BookingStatus],
+    page: int | None,
+    page_size: int,
+) -> tuple[list[AttendeeLine], int]:
+    """The event's bookings line by line, with buyer, ticket type and tickets; `page` None
+    gives them all (the CSV export)."""
+    query = select(Booking).where(Booking.event_id == event_id)
+    if statuses:
+        query = query.where(Booking.status.in_(statuses))
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    query = query.order_by(Booking.created_at, Booking.id)
+    if page is not None:
+        query = query.offset((page - 1) * page_size).limit(page_size)
+    bookings = list(await session.scalars(query))
+    ids = [b.id for b in bookings]
+    buyers = {
+        u.id: u
+        for u in await session.scalars(
+            select(User).where(User.id.in_({b.user_id for b in bookings}))
+        )
+    }
+    types = {
+        t.id: t
+        for t in await session.scalars(select(TicketType).where(TicketType.event_id == event_id))
+    }
+    by_line: dict[tuple[uuid.UUID, uuid.UUID], list[Ticket]] = {}
+    for ticket in await session.scalars(
+        select(Ticket).where(Ticket.booking_id.in_(ids)).order_by(Ticket.created_at, Ticket.id)
+    ):
+        by_line.setdefault((ticket.booking_id, ticket.ticket_type_id), []).append(ticket)
+    rows = [
+        AttendeeLine(
+            booking=booking,
+            line=line,
+            ticket_type=types[line.ticket_type_id],
+            buyer=buyers[booking.user_id],
+            tickets=by_line.get((booking.id, line.ticket_type_id), []),
+        )
+        for booking in bookings
+        for line in booking.lines
+    ]
+    return rows, total
+
+
+REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
+
+
+async def announce_reminders(session: AsyncSession, *, now: datetime, limit: int = 500) -> int:
+    """Announce `booking.reminder_due` for confirmed bookings of events starting within 24 h
+    and within 1 h, once each (the reminder's key says so). A booking made after a reminder
+    was due does not get it: its confirmation just went out."""
+    announced = 0
+    for kind, lead in REMINDERS:
+        due = await session.execute(
+            select(Booking, Event.starts_at)
+            .join(Event, Event.id == Booking.event_id)
+            .outerjoin(
+                BookingReminder,
+                (BookingReminder.booking_id == Booking.id) & (BookingReminder.kind == kind),
+            )
+            .where(
+                Booking.status == BookingStatus.confirmed,
+                Event.status == EventStatus.published,
+                Event.starts_at > now,
+                Event.starts_at <= now + lead,
+                BookingReminder.booking_id.is_(None),
+            )
+            .order_by(Event.starts_at, Booking.id)
+            .limit(limit)
+        )
+        for booking, starts_at in due.all():
+            due_at = starts_at - lead
+            late = booking.confirmed_at is not None and booking.confirmed_at > due_at
+            session.add(
+                BookingReminder(
+                    booking_id=booking.id, kind=kind, due_at=due_at, announced_at=now, skipped=late
+                )
+            )
+            if not late:
+                await outbox.emit(
+                    session,
+                    "booking.reminder_due",
+                    entity="booking",
+                    entity_id=str(booking.id),
+                    payload={
+                        "booking_id": str(booking.id),
+                        "user_id": str(booking.user_id),
+                        "event_id": str(booking.event_id),
+                        "kind": kind,
+                        "starts_at": starts_at.isoformat(),
+                        "due_at": due_at.isoformat(),
+                    },
+                )
+                announced += 1
+        await session.flush()
+    return announced

@@ -76,9 +76,10 @@ async def issue(session: AsyncSession, *, booking: Booking) -> list[Ticket]:
             event_id=booking.event_id,
             ticket_type_id=line.ticket_type_id,
             code=secrets.token_urlsafe(16),
+            attendee_name=line.attendee_names[seat] if line.attendee_names else None,
         )
         for line in booking.lines
-        for _ in range(line.quantity)
+        for seat in range(line.quantity)
     ]
     session.add_all(tickets)
     await session.flush()

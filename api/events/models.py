@@ -75,6 +75,10 @@ class Event(Base):
     cancellation_reason: Mapped[str | None] = mapped_column(String(1000))
     # Attendees may cancel until this many hours before the start; None: they may not.
     attendee_cancellation_hours: Mapped[int | None]
+    # Each ticket of a booking must carry its attendee's name.
+    attendee_names_required: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # How long seats offered to the next person on the waitlist are held for them.
+    waitlist_offer_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

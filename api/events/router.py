@@ -362,6 +362,7 @@ async def update_ticket_type(
     event = await service.get_managed_or_raise(session, event_id=eventId, actor=actor)
     ticket_type = service.get_ticket_type_or_raise(event, ticketTypeId)
     await service.update_ticket_type(session, event=event, ticket_type=ticket_type, changes=body)
+    await bookings_service.seats_added(session, ticket_type_id=ticket_type.id)
     await session.commit()
     return TicketTypeOut.model_validate(ticket_type)
 

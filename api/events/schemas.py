@@ -110,6 +110,12 @@ class EventCreate(_Strict):
     attendee_cancellation_hours: Annotated[int, Field(ge=0, le=8760)] | None = Field(
         default=24, description="Attendees may cancel until this many hours before the start"
     )
+    attendee_names_required: bool = Field(
+        default=False, description="Buyers must name the attendee of every ticket"
+    )
+    waitlist_offer_hours: Annotated[int, Field(ge=1, le=168)] = Field(
+        default=24, description="How long freed seats are held for the next person waiting"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -137,6 +143,8 @@ class EventUpdate(_Strict):
     capacity: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     currency: Currency | None = None
     attendee_cancellation_hours: Annotated[int, Field(ge=0, le=8760)] | None = None
+    attendee_names_required: bool | None = None
+    waitlist_offer_hours: Annotated[int, Field(ge=1, le=168)] | None = None
 
 
 class EventOut(BaseModel):
@@ -159,6 +167,8 @@ class EventOut(BaseModel):
     status: EventStatus
     cancellation_reason: str | None
     attendee_cancellation_hours: int | None
+    attendee_names_required: bool
+    waitlist_offer_hours: int
     published_at: datetime | None
     cancelled_at: datetime | None
     created_at: datetime
@@ -245,6 +255,8 @@ def event_view(event: Event) -> EventOut:
         status=event.status,
         cancellation_reason=event.cancellation_reason,
         attendee_cancellation_hours=event.attendee_cancellation_hours,
+        attendee_names_required=event.attendee_names_required,
+        waitlist_offer_hours=event.waitlist_offer_hours,
         published_at=event.published_at,
         cancelled_at=event.cancelled_at,
         created_at=event.created_at,

@@ -292,6 +292,8 @@ async def create(session: AsyncSession, *, organizer: User, data: EventCreate) -
         capacity=data.capacity,
         currency=data.currency,
         attendee_cancellation_hours=data.attendee_cancellation_hours,
+        attendee_names_required=data.attendee_names_required,
+        waitlist_offer_hours=data.waitlist_offer_hours,
         status=EventStatus.draft,
         ticket_types=[],
     )
@@ -339,6 +341,10 @@ async def update(session: AsyncSession, *, event: Event, changes: EventUpdate) -
         event.slug = await _take_custom_slug(session, event=event, slug=changes.slug)
     if "attendee_cancellation_hours" in fields:
         event.attendee_cancellation_hours = changes.attendee_cancellation_hours
+    if changes.attendee_names_required is not None:
+        event.attendee_names_required = changes.attendee_names_required
+    if changes.waitlist_offer_hours is not None:
+        event.waitlist_offer_hours = changes.waitlist_offer_hours
     simple = (
         "title",
         "description",
@@ -461,6 +467,8 @@ async def duplicate(
         capacity=event.capacity,
         currency=event.currency,
         attendee_cancellation_hours=event.attendee_cancellation_hours,
+        attendee_names_required=event.attendee_names_required,
+        waitlist_offer_hours=event.waitlist_offer_hours,
         status=EventStatus.draft,
         ticket_types=[
             TicketType(

@@ -1,0 +1,92 @@
+"""The seat ledger: claiming and giving back seats, and recording what happened to a booking.
+
+Capacity lives in `ticket_types.reserved`, the seats of confirmed bookings and pending holds.
+A claim is one conditional UPDATE (`reserved + n <= quantity`), so the database, not Python,
+decides who gets the last seat, on PostgreSQL (row lock) and SQLite (one writer) alike.
+Rows are always touched in ticket-type id order, so concurrent transactions cannot deadlock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import outbox
+from api.bookings.models import Booking, BookingLine, BookingStatus, BookingTransition
+from api.events.models import TicketType
+from api.outbox import OutboxEvent
+
+
+async def claim(session: AsyncSession, *, ticket_type_id: uuid.UUID, quantity: int) -> bool:
+    """Take `quantity` seats if that many are free; says whether it did."""
+    result = await session.execute(
+        update(TicketType)
+        .where(
+            TicketType.id == ticket_type_id,
+            TicketType.reserved + quantity <= TicketType.quantity,
+        )
+        .values(reserved=TicketType.reserved + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def give_back(session: AsyncSession, seats: Iterable[tuple[uuid.UUID, int]]) -> None:
+    """Return seats (ticket type id, count) to their ticket types."""
+    for ticket_type_id, count in sorted(seats):
+        await session.execute(
+            update(TicketType)
+            .where(TicketType.id == ticket_type_id)
+            .values(reserved=TicketType.reserved - count)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def seats_of(lines: Iterable[BookingLine]) -> list[tuple[uuid.UUID, int]]:
+    return [(line.ticket_type_id, line.quantity) for line in lines]
+
+
+def transition(
+    session: AsyncSession,
+    booking: Booking,
+    *,
+    from_status: BookingStatus | None,
+    at: datetime,
+    actor_id: uuid.UUID | None,
+    reason: str | None = None,
+) -> None:
+    """Record a change of status, with when and who (None: the platform itself)."""
+    session.add(
+        BookingTransition(
+            booking_id=booking.id,
+            from_status=from_status,
+            to_status=booking.status,
+            at=at,
+            actor_id=actor_id,
+            reason=reason[:200] if reason else None,
+        )
+    )
+
+
+async def announce(session: AsyncSession, event_type: str, booking: Booking) -> OutboxEvent:
+    """The booking's outbox row, with its lines, so consumers see what was booked."""
+    return await outbox.record(
+        session,
+        event_type,
+        booking,
+        extra={
+            "lines": [
+                {
+                    "ticket_type_id": str(line.ticket_type_id),
+                    "quantity": line.quantity,
+                    "unit_price_cents": line.unit_price_cents,
+                    "attendee_names": line.attendee_names,
+                }
+                for line in booking.lines
+            ]
+        },
+    )
