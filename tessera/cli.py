@@ -72,7 +72,8 @@ def worker(
     interval: Annotated[float, typer.Option(help="Seconds between polls")] = 2.0,
     once: Annotated[bool, typer.Option(help="Deliver what is pending and stop")] = False,
 ) -> None:
-    """Deliver requested notifications, expire lapsed holds, mark ended events completed."""
+    """Deliver requested notifications, expire lapsed holds (their seats go to the waitlist),
+    announce reminders, mark ended events completed."""
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
 
@@ -85,6 +86,7 @@ def worker(
                 async with sessionmaker() as session:
                     completed = await events_service.complete_ended(session)
                     await bookings_service.release_expired(session, now=utcnow())
+                    await bookings_service.announce_reminders(session, now=utcnow())
                     await session.commit()
                 if once:
                     typer.echo(f"delivered {delivered} notification(s)")

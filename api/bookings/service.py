@@ -348,16 +348,13 @@ async def leave_waitlist(
         raise NotWaiting("You are not on this event's waitlist.", field="eventId")
     now = utcnow()
     for entry in entries:
-        if entry.status == WaitlistStatus.offered and entry.booking_id is not None:
-            booking = await session.get(Booking, entry.booking_id)
-            assert booking is not None
-            if effective_status(booking, now) == BookingStatus.pending:
-                await cancel(session, booking=booking, actor=user, reason="left the waitlist")
-            await session.refresh(entry)
-        if entry.status in (WaitlistStatus.waiting, WaitlistStatus.offered):
-            entry.status = WaitlistStatus.left
-            entry.closed_at = now
-            await outbox.record(session, "waitlist.left", entry)
+        offered = entry.booking_id if entry.status == WaitlistStatus.offered else None
+        entry.status = WaitlistStatus.left
+        entry.closed_at = now
+        await outbox.record(session, "waitlist.left", entry)
+        booking = await session.get(Booking, offered) if offered else None
+        if booking is not None and effective_status(booking, now) == BookingStatus.pending:
+            await cancel(session, booking=booking, actor=user, reason="left the waitlist")
     return len(entries)
 
 
