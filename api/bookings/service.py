@@ -30,6 +30,7 @@ from api.bookings.errors import (
     UnknownTicketType,
 )
 from api.bookings.models import (
+    ACTIVE_WAITLIST,
     Booking,
     BookingLine,
     BookingReminder,
@@ -349,9 +350,10 @@ async def leave_waitlist(
     now = utcnow()
     for entry in entries:
         offered = entry.booking_id if entry.status == WaitlistStatus.offered else None
-        entry.status = WaitlistStatus.left
-        entry.closed_at = now
-        await outbox.record(session, "waitlist.left", entry)
+        if not await waitlist.move(
+            session, entry, to=WaitlistStatus.left, only_from=ACTIVE_WAITLIST, closed_at=now
+        ):
+            continue  # settled meanwhile (offer lapsed or accepted)
         booking = await session.get(Booking, offered) if offered else None
         if booking is not None and effective_status(booking, now) == BookingStatus.pending:
             await cancel(session, booking=booking, actor=user, reason="left the waitlist")

@@ -106,9 +106,37 @@ async def offer(
             ):
                 too_big = entry.quantity
                 continue
-            await _offer_to(session, entry=entry, event=event, ticket_type=ticket_type, now=now)
-            made += 1
+            if await _offer_to(session, entry=entry, event=event, ticket_type=ticket_type, now=now):
+                made += 1
+            else:  # the person left meanwhile
+                await capacity.give_back(session, [(ticket_type_id, entry.quantity)])
     return made
+
+
+async def move(
+    session: AsyncSession,
+    entry: WaitlistEntry,
+    *,
+    to: WaitlistStatus,
+    only_from: tuple[WaitlistStatus, ...],
+    announce: bool = True,
+    **values: object,
+) -> bool:
+    """Change an entry's status if it is still in one of `only_from`: a conditional update, so
+    a concurrent change (the person leaves as seats are offered) wins cleanly, not with an
+    error. Says whether it changed, and announces the change."""
+    changed = await session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status.in_(only_from))
+        .values(status=to, version=WaitlistEntry.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(entry)
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    if announce:
+        await outbox.record(session, f"waitlist.{to.value}", entry)
+    return True
 
 
 async def _offer_to(
@@ -118,8 +146,18 @@ async def _offer_to(
     event: Event,
     ticket_type: TicketType,
     now: datetime,
-) -> None:
+) -> bool:
     expires = offer_expiry(event, ticket_type, now)
+    if not await move(
+        session,
+        entry,
+        to=WaitlistStatus.offered,
+        only_from=(WaitlistStatus.waiting,),
+        announce=False,
+        offered_at=now,
+        offer_expires_at=expires,
+    ):
+        return False
     booking = Booking(
         id=uuid.uuid4(),
         user_id=entry.user_id,
@@ -144,11 +182,9 @@ async def _offer_to(
         session, booking, from_status=None, at=now, actor_id=None, reason="waitlist offer"
     )
     await capacity.announce(session, "booking.created", booking)
-    entry.status = WaitlistStatus.offered
-    entry.offered_at = now
-    entry.offer_expires_at = expires
-    entry.booking_id = booking.id
+    entry.booking_id = booking.id  # the entry is ours now: nobody else moves an offered entry
     await outbox.record(session, "waitlist.offered", entry)
+    return True
 
 
 async def close_offer(
@@ -161,11 +197,8 @@ async def close_offer(
             WaitlistEntry.status == WaitlistStatus.offered,
         )
     )
-    if entry is None:
-        return
-    entry.status = status
-    entry.closed_at = now
-    await outbox.record(session, f"waitlist.{status.value}", entry)
+    if entry is not None:
+        await move(session, entry, to=status, only_from=(WaitlistStatus.offered,), closed_at=now)
 
 
 async def release_expired(
@@ -350,6 +383,6 @@ async def close_for_event(session: AsyncSession, *, event_id: uuid.UUID, now: da
         )
     )
     for entry in list(entries):
-        entry.status = WaitlistStatus.closed
-        entry.closed_at = now
-        await outbox.record(session, "waitlist.closed", entry)
+        await move(
+            session, entry, to=WaitlistStatus.closed, only_from=ACTIVE_WAITLIST, closed_at=now
+        )

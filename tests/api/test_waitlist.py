@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from api.bookings import waitlist
-from api.bookings.models import Booking
+from api.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
+from api.events.models import TicketType
 from api.users.models import Role
 from tests.api.factories import Api, TestUser
 from tests.api.test_bookings import _book, _reserved
@@ -213,3 +215,65 @@ async def test_a_cancelled_event_closes_its_waitlist(api: Api) -> None:
     assert await _reserved(api) == {"General admission": 0}
     refused = await _join(api, await api.signed_in(), event)
     assert (refused.status_code, refused.json()["code"]) == (409, "waitlist.closed")
+
+
+async def test_concurrent_buyers_cancellations_and_waitlist_account_for_every_seat(
+    api: Api,
+) -> None:
+    """Buyers, cancellations, people joining and leaving the waitlist, all at once on one
+    ticket type: it never oversells, every held seat belongs to a live booking, and no seat
+    stays free while someone it fits is waiting."""
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner, tickets=[ticket_body(quantity=8)])
+    holders = [await api.signed_in() for _ in range(8)]
+    bookings = [(await _book(api, h, event, (0, 1))).json() for h in holders]
+    waiters = [await api.signed_in() for _ in range(6)]
+    for index, waiter in enumerate(waiters):
+        assert (await _join(api, waiter, event, quantity=1 + index % 2)).status_code == 201
+    buyers = [await api.signed_in() for _ in range(8)]
+    joiners = [await api.signed_in() for _ in range(4)]
+    path = f"/events/{event['id']}/waitlist"
+    requests = [
+        *(
+            api.client.post(f"/bookings/{b['id']}/cancel", headers=h.headers)
+            for h, b in zip(holders[:5], bookings[:5], strict=True)
+        ),
+        *(_book(api, b, event, (0, 1)) for b in buyers),
+        *(_join(api, j, event) for j in joiners),
+        *(api.client.delete(path, headers=w.headers) for w in waiters[:2]),
+    ]
+    responses = await asyncio.gather(*requests)
+    unexpected = [r.text for r in responses if r.status_code not in (200, 201, 204, 409)]
+    assert not unexpected, unexpected
+    codes = {r.json()["code"] for r in responses if r.status_code == 409}
+    assert codes <= {"booking.sold_out", "waitlist.seats_available"}, codes
+
+    async with api.app.state.sessionmaker() as session:
+        ticket_type = await session.get(TicketType, uuid.UUID(event["ticket_types"][0]["id"]))
+        assert ticket_type is not None
+        live = await session.scalar(
+            select(func.coalesce(func.sum(Booking.seats), 0)).where(
+                Booking.event_id == uuid.UUID(event["id"]),
+                Booking.status.in_((BookingStatus.pending, BookingStatus.confirmed)),
+            )
+        )
+        entries = list(await session.scalars(select(WaitlistEntry)))
+        offered_bookings = {
+            b.id: b
+            for b in await session.scalars(
+                select(Booking).where(
+                    Booking.id.in_([e.booking_id for e in entries if e.booking_id])
+                )
+            )
+        }
+    assert ticket_type.reserved <= ticket_type.quantity == 8
+    assert ticket_type.reserved == live  # every claimed seat belongs to a live booking
+    free = ticket_type.quantity - ticket_type.reserved
+    waiting = [e for e in entries if e.status == WaitlistStatus.waiting]
+    assert all(e.quantity > free for e in waiting), (free, [e.quantity for e in waiting])
+    for entry in entries:
+        if entry.status == WaitlistStatus.offered:
+            assert offered_bookings[entry.booking_id].status == BookingStatus.pending
+    assert len({e.booking_id for e in entries if e.booking_id}) == len(
+        [e for e in entries if e.booking_id]
+    )  # no hold was offered twice
