@@ -94,8 +94,13 @@ async def emit(
     payload: dict[str, Any],
     version: int = 1,
 ) -> OutboxEvent:
-    """Write an outbox row for something that is not a row of ours (a request, a view)."""
+    """Write an outbox row for something that is not a row of ours (a request, a view).
+
+    The row goes to the database with the session's next flush or commit, inside the caller's
+    transaction; it is complete (ids, time) before that."""
     row = OutboxEvent(
+        event_id=new_id(),
+        occurred_at=utcnow(),
         event_type=event_type,
         entity=entity,
         entity_id=entity_id,
@@ -105,5 +110,4 @@ async def emit(
         request_id=current_request_id(),
     )
     session.add(row)
-    await session.flush()
     return row

@@ -28,45 +28,68 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _listening_socket(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
 @contextmanager
 def served(app: str, env: dict[str, str], *, workers: int = 2) -> Iterator[str]:
-    """Run `uvicorn app` on a free loopback port until the block ends; yields the base URL."""
+    """Run `workers` uvicorn processes of `app` on one loopback port until the block ends;
+    yields the base URL.
+
+    Each process gets its own listening socket on the port (SO_REUSEPORT), so the kernel spreads
+    connections over them. With `uvicorn --workers N` the processes share one socket, and the
+    first to wake accepts every pending connection: a load generator that opens its keep-alive
+    connections at once then drives a single worker.
+    """
     port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
-    )
+    sockets = [_listening_socket(port) for _ in range(workers)]
+    processes = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                app,
+                "--fd",
+                str(sock.fileno()),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            pass_fds=(sock.fileno(),),
+        )
+        for sock in sockets
+    ]
+    for sock in sockets:
+        sock.close()  # the children hold their copies
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
-        while True:
+        streak = 0  # fresh connections land on any process: wait until all of them answer
+        while streak < 8 * workers:
             try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
+                ok = httpx.get(f"{base}/health", timeout=1).status_code == 200
+                streak = streak + 1 if ok else 0
             except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
+                streak = 0
+            if any(p.poll() is not None for p in processes) or time.monotonic() > deadline:
                 raise RuntimeError(f"{app} did not start")
             time.sleep(0.1)
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
 
 
 @dataclass

@@ -315,15 +315,26 @@ async def authenticate(
         raise InvalidToken("The access token has expired.", code="auth.token_expired") from exc
     except jwt.InvalidTokenError as exc:
         raise InvalidToken("The access token is not valid.") from exc
-    user = await users.get(session, user_id=claims.user_id)
-    if user is None or user.status != UserStatus.active:
+    # The user and the token's session in one round trip: this runs on every request.
+    found = (
+        await session.execute(
+            select(User, AuthSession.id, AuthSession.revoked_at)
+            .outerjoin(
+                AuthSession,
+                (AuthSession.id == claims.session_id) & (AuthSession.user_id == User.id),
+            )
+            .where(User.id == claims.user_id)
+        )
+    ).one_or_none()
+    if found is None:
+        raise InvalidToken("The access token is not valid.")
+    user, session_found, revoked_at = found
+    if user.status != UserStatus.active:
         raise InvalidToken("The access token is not valid.")
     if user.tokens_valid_after is not None and claims.issued_at < user.tokens_valid_after.replace(
         microsecond=0
     ):
         raise InvalidToken("This session has ended; sign in again.")
-    if claims.session_id is not None:
-        auth_session = await session.get(AuthSession, claims.session_id)
-        if auth_session is None or auth_session.revoked_at is not None:
-            raise InvalidToken("This session has ended; sign in again.")
+    if claims.session_id is not None and (session_found is None or revoked_at is not None):
+        raise InvalidToken("This session has ended; sign in again.")
     return user, claims.session_id

@@ -13,6 +13,7 @@ from slugify import slugify
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from api import outbox
 from api.db import utcnow
@@ -101,7 +102,8 @@ def _visible(event: Event, viewer: User | None) -> bool:
 async def get_visible_or_raise(
     session: AsyncSession, *, event_id: uuid.UUID, viewer: User | None
 ) -> Event:
-    event = await session.get(Event, event_id)
+    # With its ticket types in the same round trip (most callers need them).
+    event = await session.get(Event, event_id, options=[joinedload(Event.ticket_types)])
     if event is None or not _visible(event, viewer):
         raise EventNotFound(f"No event with id {event_id}.", field="eventId")
     return event
