@@ -55,6 +55,12 @@ class Settings(BaseSettings):
 
     booking_hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
+    # Payments: the provider new payments go to, and the platform's fee on each paid booking
+    # (basis points of the amount plus a fixed part in minor units, rounded half up).
+    payment_provider: Literal["sandbox"] = "sandbox"
+    platform_fee_bps: int = Field(default=250, ge=0, le=10_000)
+    platform_fee_fixed_cents: int = Field(default=0, ge=0, le=100_000)
+
     media_dir: Path = Path("var/media")
     media_url: str | None = Field(
         default=None, description="fsspec URL such as s3://bucket/media; local media_dir if unset"

@@ -22,6 +22,8 @@ from api.events.media_router import router as media_router
 from api.events.router import router as events_router
 from api.migrate import current_revision, head_revision
 from api.observability import Metrics, RequestContextMiddleware, configure_logging
+from api.payments.providers import SandboxProvider
+from api.payments.router import router as payments_router
 from api.ratelimit import RateLimiter
 from api.storage import make_storage
 from api.users.router import router as users_router
@@ -38,6 +40,7 @@ ROUTERS = (
     events_router,
     media_router,
     bookings_router,
+    payments_router,
 )
 
 
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
             app.state.rate_limiter = RateLimiter(settings.redis_url)
             app.state.passwords = PasswordCheck(settings)
+            app.state.payment_providers = {"sandbox": SandboxProvider(app.state.sessionmaker)}
             yield
         finally:
             await engine.dispose()

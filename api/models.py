@@ -2,12 +2,20 @@
 
 from api.audit import AuditEntry
 from api.auth.models import AuthSession, PhoneCode, RefreshToken, UserToken
-from api.bookings.models import Booking, BookingLine, BookingTransition, Ticket
+from api.bookings.models import (
+    Booking,
+    BookingLine,
+    BookingReminder,
+    BookingTransition,
+    Ticket,
+    WaitlistEntry,
+)
 from api.db import Base
 from api.events.models import Category, Event, EventMedia, EventSlug, TicketType
 from api.idempotency import IdempotencyRecord
 from api.notifications.models import NotificationDelivery
 from api.outbox import OutboxEvent
+from api.payments.models import LedgerEntry, Payment, SandboxIntent
 from api.users.models import User
 
 metadata = Base.metadata
@@ -17,19 +25,24 @@ __all__ = [
     "AuthSession",
     "Booking",
     "BookingLine",
+    "BookingReminder",
     "BookingTransition",
     "Category",
     "Event",
     "EventMedia",
     "EventSlug",
     "IdempotencyRecord",
+    "LedgerEntry",
     "NotificationDelivery",
     "OutboxEvent",
+    "Payment",
     "PhoneCode",
     "RefreshToken",
+    "SandboxIntent",
     "Ticket",
     "TicketType",
     "User",
     "UserToken",
+    "WaitlistEntry",
     "metadata",
 ]

@@ -471,3 +471,60 @@ async def announce_reminders(session: AsyncSession, *, now: datetime, limit: int
                 announced += 1
         await session.flush()
     return announced
+
+
+async def confirm_paid(
+    session: AsyncSession, *, booking_id: uuid.UUID, payment_started_at: datetime
+) -> bool:
+    """Payment for this booking succeeded: confirm it. A payment begun while the hold was live
+    counts even if it lands after `expires_at`; if the seats were released meanwhile they are
+    claimed again. Says False when they are gone (the payment must then be refunded)."""
+    booking = await session.get(Booking, booking_id, populate_existing=True)
+    assert booking is not None
+    now = utcnow()
+    if booking.status == BookingStatus.confirmed:
+        return True
+    if booking.status == BookingStatus.pending and (
+        booking.expires_at is None or payment_started_at < booking.expires_at
+    ):
+        if booking.expires_at is not None and booking.expires_at <= now:
+            # Still counted in `reserved` (not yet released): give it the time to be confirmed.
+            await session.execute(
+                update(Booking)
+                .where(Booking.id == booking.id, Booking.status == BookingStatus.pending)
+                .values(expires_at=now + timedelta(minutes=1), version=Booking.version + 1)
+                .execution_options(synchronize_session=False)
+            )
+            await session.refresh(booking)
+        await confirm(session, booking=booking, actor_id=None, reason="paid")
+        return True
+    if booking.status != BookingStatus.expired or payment_started_at >= (booking.expires_at or now):
+        return False
+    seats = sorted(capacity.seats_of(booking.lines))
+    claimed: list[tuple[uuid.UUID, int]] = []
+    for ticket_type_id, count in seats:
+        if not await capacity.claim(session, ticket_type_id=ticket_type_id, quantity=count):
+            await capacity.give_back(session, claimed)
+            return False
+        claimed.append((ticket_type_id, count))
+    await session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status == BookingStatus.expired)
+        .values(
+            status=BookingStatus.pending,
+            expires_at=now + timedelta(minutes=1),
+            version=Booking.version + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(booking)
+    capacity.transition(
+        session,
+        booking,
+        from_status=BookingStatus.expired,
+        at=now,
+        actor_id=None,
+        reason="paid after the hold lapsed; seats claimed again",
+    )
+    await confirm(session, booking=booking, actor_id=None, reason="paid")
+    return True

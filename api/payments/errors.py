@@ -1,0 +1,31 @@
+"""Errors of the payments domain."""
+
+from api.errors import Conflict, NotFound, Unprocessable
+
+
+class PaymentNotFound(NotFound):
+    code = "payment.not_found"
+
+
+class UnknownTestCard(Unprocessable):
+    code = "payment.unknown_test_card"
+
+
+class ProviderNotConfigured(Unprocessable):
+    code = "payment.provider_unavailable"
+
+
+class NotPayable(Conflict):
+    code = "payment.booking_not_payable"
+
+
+class AlreadyPaid(Conflict):
+    code = "payment.already_paid"
+
+
+class PaymentInProgress(Conflict):
+    code = "payment.in_progress"
+
+
+class NoActionNeeded(Conflict):
+    code = "payment.no_action_needed"

@@ -1,0 +1,117 @@
+"""Payments of bookings, the money ledger, and the sandbox provider's own records."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base, BigIntPK, new_id, utcnow
+
+
+class PaymentStatus(enum.StrEnum):
+    pending = "pending"  # recorded; the provider has not answered yet
+    requires_action = "requires_action"  # the buyer must authenticate (3-D Secure)
+    processing = "processing"  # the provider confirms later
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+# A booking has at most one payment in these states: it can never be charged twice.
+LIVE_PAYMENT = ("pending", "requires_action", "processing", "succeeded")
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __outbox_entity__ = "payment"
+    __outbox_exclude__ = {"client_secret"}
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint(
+            "refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refund_within_amount"
+        ),
+        Index(
+            "uq_payments_live_per_booking",
+            "booking_id",
+            unique=True,
+            sqlite_where=text(f"status IN {LIVE_PAYMENT}"),
+            postgresql_where=text(f"status IN {LIVE_PAYMENT}"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id"), index=True)
+    organizer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    status: Mapped[PaymentStatus] = mapped_column(
+        Enum(PaymentStatus, native_enum=False, length=20, validate_strings=True)
+    )
+    amount_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    refunded_cents: Mapped[int] = mapped_column(default=0)
+    provider_fee_cents: Mapped[int] = mapped_column(default=0)
+    platform_fee_cents: Mapped[int] = mapped_column(default=0)
+    method: Mapped[str | None] = mapped_column(String(50))  # "visa •••• 4242", never the number
+    failure_code: Mapped[str | None] = mapped_column(String(50))
+    failure_message: Mapped[str | None] = mapped_column(String(300))
+    next_action: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    client_secret: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    succeeded_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class LedgerKind(enum.StrEnum):
+    charge = "charge"  # the buyer paid (+ to the provider balance)
+    provider_fee = "provider_fee"  # the provider kept its fee (-)
+    platform_fee = "platform_fee"  # our take out of the organizer's share (informational split)
+    refund = "refund"  # money back to the buyer (-)
+    chargeback = "chargeback"  # the bank took it back (-)
+
+
+class LedgerEntry(Base):
+    """One movement of money; append-only. Every report is rebuilt from these rows."""
+
+    __tablename__ = "ledger_entries"
+    __outbox_entity__ = "ledger_entry"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    payment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments.id"), index=True)
+    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id"), index=True)
+    organizer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[LedgerKind] = mapped_column(
+        Enum(LedgerKind, native_enum=False, length=20, validate_strings=True)
+    )
+    # Signed, in minor units, as it moves the provider balance (platform_fee: as it moves the
+    # organizer's share).
+    amount_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SandboxIntent(Base):
+    """The sandbox provider's side of a payment, as Stripe would keep it: separate from ours,
+    written in its own transactions, found again by the idempotency key we sent."""
+
+    __tablename__ = "sandbox_intents"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    amount_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(30))
+    card: Mapped[str] = mapped_column(String(40))
+    failure_code: Mapped[str | None] = mapped_column(String(50))
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

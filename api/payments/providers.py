@@ -1,0 +1,205 @@
+"""Payment providers behind one interface: the sandbox now; Stripe and manual payments next.
+
+A provider is another party's server. We call it outside our own transactions, always with an
+idempotency key (our payment id), so a call repeated after a crash finds the first one's result
+instead of charging twice.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.payments.errors import UnknownTestCard
+from api.payments.models import PaymentStatus, SandboxIntent
+
+
+@dataclass(frozen=True)
+class ProviderPayment:
+    """A provider's payment as it stands now."""
+
+    ref: str
+    status: PaymentStatus
+    fee_cents: int = 0
+    method: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    client_secret: str | None = None
+    next_action: dict[str, Any] | None = field(default=None)
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    async def create(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        payment_method: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> ProviderPayment: ...
+
+    async def retrieve(self, ref: str) -> ProviderPayment: ...
+
+
+@dataclass(frozen=True)
+class TestCard:
+    number: str
+    token: str
+    brand: str
+    outcome: str  # "succeeded", "requires_action" or a decline code
+    message: str
+
+
+# Stripe's documented test cards and their PaymentMethod tokens.
+TEST_CARDS = (
+    TestCard("4242424242424242", "pm_card_visa", "visa", "succeeded", "Payment succeeded."),
+    TestCard(
+        "5555555555554444", "pm_card_mastercard", "mastercard", "succeeded", "Payment succeeded."
+    ),
+    TestCard(
+        "4000000000000002",
+        "pm_card_chargeDeclined",
+        "visa",
+        "card_declined",
+        "Your card was declined.",
+    ),
+    TestCard(
+        "4000000000009995",
+        "pm_card_chargeDeclinedInsufficientFunds",
+        "visa",
+        "insufficient_funds",
+        "Your card has insufficient funds.",
+    ),
+    TestCard(
+        "4000002500003155",
+        "pm_card_authenticationRequired",
+        "visa",
+        "requires_action",
+        "This payment needs 3-D Secure authentication.",
+    ),
+)
+
+
+FAILURES = {
+    "card_declined": "Your card was declined.",
+    "insufficient_funds": "Your card has insufficient funds.",
+    "authentication_failed": "The card holder did not pass 3-D Secure authentication.",
+}
+
+
+def find_test_card(payment_method: str) -> TestCard:
+    wanted = payment_method.replace(" ", "").replace("-", "")
+    for card in TEST_CARDS:
+        if wanted in (card.number, card.token):
+            return card
+    raise UnknownTestCard(
+        "The sandbox takes Stripe's test cards: "
+        + ", ".join(f"{c.number} / {c.token} ({c.outcome})" for c in TEST_CARDS)
+        + ".",
+        field="payment_method",
+    )
+
+
+def stripe_card_fee(amount_cents: int) -> int:
+    """Stripe's standard card pricing, 2.9 % + 30 minor units, rounded half up."""
+    return (amount_cents * 29 + 500) // 1000 + 30
+
+
+class SandboxProvider:
+    """Behaves like Stripe's test mode: test cards decide the outcome, 3-D Secure cards wait for
+    authentication, and a repeated call with one idempotency key returns the first result."""
+
+    name = "sandbox"
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessionmaker
+
+    def _view(self, intent: SandboxIntent) -> ProviderPayment:
+        card = find_test_card(intent.card)
+        status = PaymentStatus(intent.status)
+        return ProviderPayment(
+            ref=intent.id,
+            status=status,
+            fee_cents=stripe_card_fee(intent.amount_cents)
+            if status == PaymentStatus.succeeded
+            else 0,
+            method=f"{card.brand} •••• {card.number[-4:]}",
+            failure_code=intent.failure_code,
+            failure_message=FAILURES.get(intent.failure_code or ""),
+            client_secret=f"{intent.id}_secret_{intent.extra.get('secret', '')}",
+            next_action=(
+                {"type": "authenticate", "sandbox": True}
+                if status == PaymentStatus.requires_action
+                else None
+            ),
+        )
+
+    async def create(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        payment_method: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> ProviderPayment:
+        card = find_test_card(payment_method)
+        if card.outcome == "succeeded":
+            status, failure = PaymentStatus.succeeded, None
+        elif card.outcome == "requires_action":
+            status, failure = PaymentStatus.requires_action, None
+        else:
+            status, failure = PaymentStatus.failed, card.outcome
+        async with self._sessions() as session:
+            existing = await self._by_key(session, idempotency_key)
+            if existing is not None:
+                return self._view(existing)
+            intent = SandboxIntent(
+                id=f"pi_sandbox_{secrets.token_hex(12)}",
+                idempotency_key=idempotency_key,
+                amount_cents=amount_cents,
+                currency=currency,
+                status=status.value,
+                card=card.token,
+                failure_code=failure,
+                extra={"metadata": metadata, "secret": secrets.token_hex(12)},
+            )
+            session.add(intent)
+            try:
+                await session.commit()
+            except IntegrityError:  # the same key, concurrently: the first one stands
+                await session.rollback()
+                existing = await self._by_key(session, idempotency_key)
+                assert existing is not None
+                return self._view(existing)
+            return self._view(intent)
+
+    async def _by_key(self, session: AsyncSession, key: str) -> SandboxIntent | None:
+        return await session.scalar(
+            select(SandboxIntent).where(SandboxIntent.idempotency_key == key)
+        )
+
+    async def retrieve(self, ref: str) -> ProviderPayment:
+        async with self._sessions() as session:
+            intent = await session.get(SandboxIntent, ref)
+            assert intent is not None, f"no sandbox intent {ref}"
+            return self._view(intent)
+
+    async def authenticate(self, ref: str, *, succeed: bool) -> ProviderPayment:
+        """The buyer passes (or fails) the 3-D Secure challenge."""
+        async with self._sessions() as session:
+            intent = await session.get(SandboxIntent, ref)
+            assert intent is not None, f"no sandbox intent {ref}"
+            if intent.status == PaymentStatus.requires_action.value:
+                intent.status = (PaymentStatus.succeeded if succeed else PaymentStatus.failed).value
+                intent.failure_code = None if succeed else "authentication_failed"
+                await session.commit()
+            return self._view(intent)

@@ -1,0 +1,147 @@
+"""HTTP routes of payments."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import JSONResponse
+
+from api.auth.dependencies import CurrentUser
+from api.deps import SessionDep, SettingsDep
+from api.errors import problem_responses
+from api.idempotency import IdempotencyDep
+from api.payments import service
+from api.payments.errors import NoActionNeeded, ProviderNotConfigured
+from api.payments.models import Payment, PaymentStatus
+from api.payments.providers import PaymentProvider, SandboxProvider
+from api.payments.schemas import PaymentCreate, PaymentOut, SandboxAuthentication
+from api.users.models import User
+
+router = APIRouter(tags=["payments"], responses=problem_responses(401, 422))
+
+
+def _providers(request: Request) -> dict[str, PaymentProvider]:
+    providers: dict[str, PaymentProvider] = request.app.state.payment_providers
+    return providers
+
+
+ProvidersDep = Annotated[dict[str, PaymentProvider], Depends(_providers)]
+
+
+def payment_view(payment: Payment, viewer: User) -> PaymentOut:
+    payout = (
+        payment.amount_cents
+        - payment.refunded_cents
+        - payment.provider_fee_cents
+        - payment.platform_fee_cents
+        if payment.status == PaymentStatus.succeeded
+        else 0
+    )
+    return PaymentOut(
+        id=payment.id,
+        booking_id=payment.booking_id,
+        event_id=payment.event_id,
+        provider=payment.provider,
+        provider_ref=payment.provider_ref,
+        status=payment.status,
+        amount_cents=payment.amount_cents,
+        currency=payment.currency,
+        refunded_cents=payment.refunded_cents,
+        provider_fee_cents=payment.provider_fee_cents,
+        platform_fee_cents=payment.platform_fee_cents,
+        organizer_payout_cents=payout,
+        method=payment.method,
+        failure_code=payment.failure_code,
+        failure_message=payment.failure_message,
+        next_action=payment.next_action,
+        client_secret=payment.client_secret if viewer.id == payment.user_id else None,
+        created_at=payment.created_at,
+        succeeded_at=payment.succeeded_at,
+    )
+
+
+@router.post(
+    "/bookings/{bookingId}/payments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PaymentOut,
+    responses=problem_responses(404, 409),
+)
+async def pay_booking(
+    bookingId: uuid.UUID,
+    body: PaymentCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    providers: ProvidersDep,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Pay for a held booking (send an `Idempotency-Key`).
+
+    The answer is the payment as it stands: `succeeded` (the booking is confirmed and its
+    tickets issued), `failed` (declined: `failure_code` says why; pay again with another
+    method), or `requires_action` (the buyer must authenticate first).
+    """
+    if (replay := await idempotency.replay(session, user.id)) is not None:
+        return replay
+    provider = providers.get(settings.payment_provider)
+    if provider is None:
+        raise ProviderNotConfigured(f"Payments through {settings.payment_provider} are off.")
+    payment = await service.start(session, booking_id=bookingId, payer=user, provider=provider.name)
+    payment_id, amount, currency = payment.id, payment.amount_cents, payment.currency
+    metadata = {"booking_id": str(payment.booking_id), "event_id": str(payment.event_id)}
+    await session.commit()  # recorded before the provider hears of it
+    result = await provider.create(
+        amount_cents=amount,
+        currency=currency,
+        payment_method=body.payment_method,
+        idempotency_key=str(payment_id),
+        metadata=metadata,
+    )
+    payment = await service.apply(session, settings, payment_id=payment_id, result=result)
+    return await idempotency.commit(
+        session,
+        payment_view(payment, user),
+        status_code=status.HTTP_201_CREATED,
+        principal=user.id,
+    )
+
+
+@router.get("/payments/{paymentId}", response_model=PaymentOut, responses=problem_responses(404))
+async def get_payment(paymentId: uuid.UUID, user: CurrentUser, session: SessionDep) -> PaymentOut:
+    """A payment, for its payer, the event's organizer, finance and admins."""
+    payment = await service.get_visible_or_raise(session, payment_id=paymentId, viewer=user)
+    return payment_view(payment, user)
+
+
+@router.post(
+    "/payments/{paymentId}/sandbox/authenticate",
+    response_model=PaymentOut,
+    responses=problem_responses(404, 409),
+)
+async def sandbox_authenticate(
+    paymentId: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    providers: ProvidersDep,
+    body: SandboxAuthentication | None = None,
+) -> PaymentOut:
+    """Sandbox only: the payer passes (or fails) the 3-D Secure challenge of a payment that
+    `requires_action`, as the bank's page would in Stripe's test mode."""
+    payment = await service.get_visible_or_raise(session, payment_id=paymentId, viewer=user)
+    sandbox = providers.get("sandbox")
+    if (
+        payment.user_id != user.id
+        or payment.status != PaymentStatus.requires_action
+        or payment.provider_ref is None
+        or not isinstance(sandbox, SandboxProvider)
+    ):
+        raise NoActionNeeded("This payment is not waiting for the payer's authentication.")
+    ref, payment_id = payment.provider_ref, payment.id
+    await session.commit()  # end the transaction: the provider is called outside it
+    result = await sandbox.authenticate(ref, succeed=(body or SandboxAuthentication()).succeed)
+    payment = await service.apply(session, settings, payment_id=payment_id, result=result)
+    await session.commit()
+    return payment_view(payment, user)
