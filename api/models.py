@@ -14,8 +14,8 @@ from api.db import Base
 from api.events.models import Category, Event, EventMedia, EventSlug, TicketType
 from api.idempotency import IdempotencyRecord
 from api.notifications.models import NotificationDelivery
-from api.outbox import OutboxEvent
-from api.payments.models import LedgerEntry, Payment, SandboxIntent
+from api.outbox import OutboxCursor, OutboxEvent
+from api.payments.models import LedgerEntry, Payment, Refund, SandboxIntent, SandboxRefund
 from api.users.models import User
 
 metadata = Base.metadata
@@ -34,11 +34,14 @@ __all__ = [
     "IdempotencyRecord",
     "LedgerEntry",
     "NotificationDelivery",
+    "OutboxCursor",
     "OutboxEvent",
     "Payment",
     "PhoneCode",
     "RefreshToken",
+    "Refund",
     "SandboxIntent",
+    "SandboxRefund",
     "Ticket",
     "TicketType",
     "User",

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, FetchedValue, String, inspect
+from sqlalchemy import JSON, BigInteger, FetchedValue, String, func, inspect, select, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -111,3 +111,46 @@ async def emit(
     )
     session.add(row)
     return row
+
+
+class OutboxCursor(Base):
+    """How far a consumer inside the platform (the refund worker, ...) has read the outbox:
+    the last row taken, by id on SQLite and by (txid, id) on PostgreSQL."""
+
+    __tablename__ = "outbox_cursors"
+
+    consumer: Mapped[str] = mapped_column(String(50), primary_key=True)
+    last_txid: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def advance(self, row: OutboxEvent) -> None:
+        self.last_id = row.id
+        self.last_txid = row.txid or 0
+
+
+async def read_after(
+    session: AsyncSession, *, consumer: str, event_types: tuple[str, ...], limit: int = 100
+) -> tuple[OutboxCursor, list[OutboxEvent]]:
+    """The next rows of these types for `consumer`, and its cursor (locked, so two workers take
+    turns); call `cursor.advance(row)` for each row handled, in the same transaction.
+
+    SQLite commits in id order, so the id is the cursor. On PostgreSQL ids can commit out of
+    order: only rows whose transaction is over for everybody (txid below the snapshot's xmin)
+    are read, in (txid, id) order, so no row can later appear behind the cursor."""
+    cursor = await session.scalar(
+        select(OutboxCursor).where(OutboxCursor.consumer == consumer).with_for_update()
+    )
+    if cursor is None:
+        cursor = OutboxCursor(consumer=consumer, last_txid=0, last_id=0)
+        session.add(cursor)
+        await session.flush()
+    query = select(OutboxEvent).where(OutboxEvent.event_type.in_(event_types)).limit(limit)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        query = query.where(
+            tuple_(OutboxEvent.txid, OutboxEvent.id) > tuple_(cursor.last_txid, cursor.last_id),
+            OutboxEvent.txid < func.txid_snapshot_xmin(func.txid_current_snapshot()),
+        ).order_by(OutboxEvent.txid, OutboxEvent.id)
+    else:
+        query = query.where(OutboxEvent.id > cursor.last_id).order_by(OutboxEvent.id)
+    return cursor, list(await session.scalars(query))

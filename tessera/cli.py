@@ -16,6 +16,8 @@ from api.events import service as events_service
 from api.migrate import upgrade
 from api.notifications.service import deliver_pending
 from api.observability import configure_logging
+from api.payments import service as payments_service
+from api.payments.providers import make_providers
 from tessera.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_users
 
 app = typer.Typer(help="Tessera: event ticketing with an analytics-first data platform.")
@@ -72,17 +74,19 @@ def worker(
     interval: Annotated[float, typer.Option(help="Seconds between polls")] = 2.0,
     once: Annotated[bool, typer.Option(help="Deliver what is pending and stop")] = False,
 ) -> None:
-    """Deliver requested notifications, expire lapsed holds (their seats go to the waitlist),
-    announce reminders, mark ended events completed."""
+    """Deliver requested notifications, refund cancelled paid bookings, expire lapsed holds
+    (their seats go to the waitlist), announce reminders, mark ended events completed."""
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
 
     async def run() -> None:
         engine = make_engine(settings.database_url)
         sessionmaker = make_sessionmaker(engine)
+        providers = make_providers(sessionmaker)
         try:
             while True:
                 delivered = await deliver_pending(sessionmaker, settings)
+                await payments_service.refund_cancelled_bookings(sessionmaker, providers)
                 async with sessionmaker() as session:
                     completed = await events_service.complete_ended(session)
                     await bookings_service.release_expired(session, now=utcnow())

@@ -238,10 +238,12 @@ async def cancel_all_for_event(session: AsyncSession, *, event_id: uuid.UUID, ac
     """When an event is cancelled, every live booking of it is cancelled too."""
     await waitlist.close_for_event(session, event_id=event_id, now=utcnow())
     live = await session.scalars(
-        select(Booking).where(
+        select(Booking)
+        .where(
             Booking.event_id == event_id,
             Booking.status.in_((BookingStatus.pending, BookingStatus.confirmed)),
         )
+        .order_by(Booking.created_at, Booking.id)
     )
     count = 0
     for booking in list(live):
@@ -528,3 +530,34 @@ async def confirm_paid(
     )
     await confirm(session, booking=booking, actor_id=None, reason="paid")
     return True
+
+
+async def mark_refunded(
+    session: AsyncSession, *, booking_id: uuid.UUID, actor_id: uuid.UUID | None
+) -> None:
+    """Its payment was refunded in full: a confirmed booking gives its seats back (to the
+    waitlist first) and its tickets stop working; a cancelled one just records it."""
+    booking = await session.get(Booking, booking_id, populate_existing=True)
+    assert booking is not None
+    previous = booking.status
+    if previous not in (BookingStatus.confirmed, BookingStatus.cancelled):
+        return
+    now = utcnow()
+    changed = await session.execute(
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status == previous)
+        .values(status=BookingStatus.refunded, version=Booking.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        return
+    await session.refresh(booking)
+    if previous == BookingStatus.confirmed:
+        seats = capacity.seats_of(booking.lines)
+        await capacity.give_back(session, seats)
+        await tickets.void_for_booking(session, booking_id=booking.id)
+        await waitlist.offer(session, ticket_type_ids=[t for t, _ in seats], now=now)
+    capacity.transition(
+        session, booking, from_status=previous, at=now, actor_id=actor_id, reason="refunded"
+    )
+    await capacity.announce(session, "booking.refunded", booking)

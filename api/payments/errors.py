@@ -1,6 +1,6 @@
 """Errors of the payments domain."""
 
-from api.errors import Conflict, NotFound, Unprocessable
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 
 
 class PaymentNotFound(NotFound):
@@ -29,3 +29,15 @@ class PaymentInProgress(Conflict):
 
 class NoActionNeeded(Conflict):
     code = "payment.no_action_needed"
+
+
+class NotRefundable(Conflict):
+    code = "refund.not_refundable"
+
+
+class OverRefund(Conflict):
+    code = "refund.exceeds_remaining"
+
+
+class NotPaymentManager(Forbidden):
+    code = "payment.not_allowed"

@@ -115,3 +115,53 @@ class SandboxIntent(Base):
     failure_code: Mapped[str | None] = mapped_column(String(50))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RefundStatus(enum.StrEnum):
+    pending = "pending"  # the amount is set aside; the provider has not answered yet
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class Refund(Base):
+    """Money back for (part of) a payment. Its amount is set aside on the payment before the
+    provider is asked, so concurrent refunds can never add up to more than was paid."""
+
+    __tablename__ = "refunds"
+    __outbox_entity__ = "refund"
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    payment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments.id"), index=True)
+    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id"), index=True)
+    amount_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[RefundStatus] = mapped_column(
+        Enum(RefundStatus, native_enum=False, length=20, validate_strings=True)
+    )
+    reason: Mapped[str | None] = mapped_column(String(300))
+    provider_ref: Mapped[str | None] = mapped_column(String(100))
+    failure_code: Mapped[str | None] = mapped_column(String(50))
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # The outbox event that asked for it (a cancellation), so it is asked for once.
+    source_event_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    succeeded_at: Mapped[datetime | None]
+    # The worker retries a refund the provider has not settled, backing off between attempts.
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class SandboxRefund(Base):
+    """The sandbox provider's side of a refund."""
+
+    __tablename__ = "sandbox_refunds"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    intent_id: Mapped[str] = mapped_column(ForeignKey("sandbox_intents.id"), index=True)
+    amount_cents: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

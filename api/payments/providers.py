@@ -11,12 +11,12 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.payments.errors import UnknownTestCard
-from api.payments.models import PaymentStatus, SandboxIntent
+from api.payments.models import PaymentStatus, RefundStatus, SandboxIntent, SandboxRefund
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,13 @@ class ProviderPayment:
     next_action: dict[str, Any] | None = field(default=None)
 
 
+@dataclass(frozen=True)
+class ProviderRefund:
+    ref: str
+    status: RefundStatus
+    failure_code: str | None = None
+
+
 class PaymentProvider(Protocol):
     name: str
 
@@ -47,6 +54,10 @@ class PaymentProvider(Protocol):
     ) -> ProviderPayment: ...
 
     async def retrieve(self, ref: str) -> ProviderPayment: ...
+
+    async def refund(
+        self, *, ref: str, amount_cents: int, idempotency_key: str
+    ) -> ProviderRefund: ...
 
 
 @dataclass(frozen=True)
@@ -203,3 +214,46 @@ class SandboxProvider:
                 intent.failure_code = None if succeed else "authentication_failed"
                 await session.commit()
             return self._view(intent)
+
+    async def refund(self, *, ref: str, amount_cents: int, idempotency_key: str) -> ProviderRefund:
+        """Give back part or all of a succeeded payment; never more than is left of it."""
+        async with self._sessions() as session:
+            done = await session.scalar(
+                select(SandboxRefund).where(SandboxRefund.idempotency_key == idempotency_key)
+            )
+            if done is not None:
+                return ProviderRefund(ref=done.id, status=RefundStatus.succeeded)
+            intent = await session.get(SandboxIntent, ref)
+            if intent is None or intent.status != PaymentStatus.succeeded.value:
+                return ProviderRefund(
+                    ref="", status=RefundStatus.failed, failure_code="charge_not_refundable"
+                )
+            refunded = await session.scalar(
+                select(func.coalesce(func.sum(SandboxRefund.amount_cents), 0)).where(
+                    SandboxRefund.intent_id == ref
+                )
+            )
+            if int(refunded or 0) + amount_cents > intent.amount_cents:
+                return ProviderRefund(
+                    ref="", status=RefundStatus.failed, failure_code="amount_too_large"
+                )
+            refund = SandboxRefund(
+                id=f"re_sandbox_{secrets.token_hex(12)}",
+                idempotency_key=idempotency_key,
+                intent_id=ref,
+                amount_cents=amount_cents,
+            )
+            session.add(refund)
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                return await self.refund(
+                    ref=ref, amount_cents=amount_cents, idempotency_key=idempotency_key
+                )
+            return ProviderRefund(ref=refund.id, status=RefundStatus.succeeded)
+
+
+def make_providers(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, PaymentProvider]:
+    """Every provider this deployment can reach, by name."""
+    return {"sandbox": SandboxProvider(sessionmaker)}

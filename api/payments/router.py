@@ -13,10 +13,16 @@ from api.deps import SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
 from api.payments import service
-from api.payments.errors import NoActionNeeded, ProviderNotConfigured
+from api.payments.errors import NoActionNeeded, NotPaymentManager, ProviderNotConfigured
 from api.payments.models import Payment, PaymentStatus
 from api.payments.providers import PaymentProvider, SandboxProvider
-from api.payments.schemas import PaymentCreate, PaymentOut, SandboxAuthentication
+from api.payments.schemas import (
+    PaymentCreate,
+    PaymentOut,
+    RefundCreate,
+    RefundOut,
+    SandboxAuthentication,
+)
 from api.users.models import User
 
 router = APIRouter(tags=["payments"], responses=problem_responses(401, 422))
@@ -145,3 +151,46 @@ async def sandbox_authenticate(
     payment = await service.apply(session, settings, payment_id=payment_id, result=result)
     await session.commit()
     return payment_view(payment, user)
+
+
+@router.post(
+    "/payments/{paymentId}/refunds",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RefundOut,
+    responses=problem_responses(403, 404, 409),
+)
+async def refund_payment(
+    paymentId: uuid.UUID,
+    body: RefundCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    providers: ProvidersDep,
+    idempotency: IdempotencyDep,
+) -> JSONResponse:
+    """Give back all or part of a payment (the event's organizer, finance, admins; send an
+    `Idempotency-Key`). Never more than remains, even for concurrent requests; a payment
+    refunded in full refunds its booking and frees its seats. Fees are not returned."""
+    if (replay := await idempotency.replay(session, user.id)) is not None:
+        return replay
+    payment = await service.get_visible_or_raise(session, payment_id=paymentId, viewer=user)
+    if not service.may_refund(payment, user):
+        raise NotPaymentManager("Only the event's organizer, finance or an admin refunds.")
+    refund = await service.request_refund(
+        session,
+        payment_id=payment.id,
+        amount_cents=body.amount_cents,
+        reason=body.reason,
+        requested_by=user.id,
+    )
+    refund_id, amount = refund.id, refund.amount_cents
+    provider, ref = providers[payment.provider], payment.provider_ref or ""
+    await session.commit()  # the amount is set aside before the provider hears of it
+    result = await provider.refund(ref=ref, amount_cents=amount, idempotency_key=str(refund_id))
+    refund = await service.apply_refund(session, refund_id=refund_id, result=result)
+    refund.attempts += 1
+    return await idempotency.commit(
+        session,
+        RefundOut.model_validate(refund),
+        status_code=status.HTTP_201_CREATED,
+        principal=user.id,
+    )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.payments.models import PaymentStatus
+from api.payments.models import PaymentStatus, RefundStatus
 
 
 class PaymentCreate(BaseModel):
@@ -54,5 +54,30 @@ class PaymentOut(BaseModel):
     failure_message: str | None
     next_action: dict[str, Any] | None
     client_secret: str | None = Field(description="For the payer's browser only")
+    created_at: datetime
+    succeeded_at: datetime | None
+
+
+class RefundCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_cents: Annotated[int, Field(gt=0, le=100_000_000)] | None = Field(
+        default=None, description="Minor units to give back; leave out to refund what remains"
+    )
+    reason: Annotated[str, Field(max_length=300)] | None = None
+
+
+class RefundOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    payment_id: uuid.UUID
+    booking_id: uuid.UUID
+    amount_cents: int
+    currency: str
+    status: RefundStatus
+    reason: str | None
+    provider_ref: str | None
+    failure_code: str | None
     created_at: datetime
     succeeded_at: datetime | None

@@ -187,6 +187,7 @@ EXPECTED_OPERATIONS = {
     ("post", "/bookings/{bookingId}/payments"),
     ("get", "/payments/{paymentId}"),
     ("post", "/payments/{paymentId}/sandbox/authenticate"),
+    ("post", "/payments/{paymentId}/refunds"),
 }
 
 
