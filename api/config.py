@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     payment_provider: Literal["sandbox"] = "sandbox"
     platform_fee_bps: int = Field(default=250, ge=0, le=10_000)
     platform_fee_fixed_cents: int = Field(default=0, ge=0, le=100_000)
+    # How long a booking paid by bank transfer or at the door is held for the money to arrive
+    # (never past the event's start).
+    manual_payment_hold_hours: int = Field(default=72, ge=1, le=24 * 60)
 
     media_dir: Path = Path("var/media")
     media_url: str | None = Field(

@@ -561,3 +561,24 @@ async def mark_refunded(
         session, booking, from_status=previous, at=now, actor_id=actor_id, reason="refunded"
     )
     await capacity.announce(session, "booking.refunded", booking)
+
+
+async def extend_hold(session: AsyncSession, *, booking_id: uuid.UUID, until: datetime) -> None:
+    """Hold a live booking longer (a bank transfer takes days), never past the event's start."""
+    booking = await session.get(Booking, booking_id)
+    assert booking is not None
+    event = await session.get(Event, booking.event_id)
+    assert event is not None
+    now = utcnow()
+    await session.execute(
+        update(Booking)
+        .where(
+            Booking.id == booking_id,
+            Booking.status == BookingStatus.pending,
+            Booking.expires_at > now,
+            Booking.expires_at < min(until, event.starts_at),
+        )
+        .values(expires_at=min(until, event.starts_at), version=Booking.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(booking)

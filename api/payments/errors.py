@@ -41,3 +41,11 @@ class OverRefund(Conflict):
 
 class NotPaymentManager(Forbidden):
     code = "payment.not_allowed"
+
+
+class UnknownManualMethod(Unprocessable):
+    code = "payment.unknown_manual_method"
+
+
+class NotManual(Conflict):
+    code = "payment.not_awaiting_funds"

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.payments.errors import UnknownTestCard
+from api.payments.errors import UnknownManualMethod, UnknownTestCard
 from api.payments.models import PaymentStatus, RefundStatus, SandboxIntent, SandboxRefund
 
 
@@ -42,6 +42,9 @@ class ProviderRefund:
 
 class PaymentProvider(Protocol):
     name: str
+
+    def check(self, payment_method: str) -> None:
+        """Refuse (422) a payment method this provider cannot take, before anything is recorded."""
 
     async def create(
         self,
@@ -129,6 +132,9 @@ class SandboxProvider:
     authentication, and a repeated call with one idempotency key returns the first result."""
 
     name = "sandbox"
+
+    def check(self, payment_method: str) -> None:
+        find_test_card(payment_method)
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessionmaker
@@ -254,6 +260,54 @@ class SandboxProvider:
             return ProviderRefund(ref=refund.id, status=RefundStatus.succeeded)
 
 
+MANUAL_METHODS = {
+    "bank_transfer": "Transfer the amount to the organizer's account with the reference shown.",
+    "pay_at_door": "Pay at the box office before the event; show the reference.",
+}
+
+
+class ManualProvider:
+    """Bank transfer or pay at the door: nothing is charged here. The payment waits
+    (`processing`) until finance marks it paid; refunds are paid out by finance and recorded."""
+
+    name = "manual"
+
+    def check(self, payment_method: str) -> None:
+        if payment_method not in MANUAL_METHODS:
+            raise UnknownManualMethod(
+                f"Manual payments are one of: {', '.join(MANUAL_METHODS)}.",
+                field="payment_method",
+            )
+
+    async def create(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        payment_method: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> ProviderPayment:
+        self.check(payment_method)
+        reference = f"TSR-{idempotency_key[:8].upper()}"
+        return ProviderPayment(
+            ref=f"manual_{idempotency_key}",
+            status=PaymentStatus.processing,
+            method=payment_method,
+            next_action={
+                "type": payment_method,
+                "reference": reference,
+                "instructions": MANUAL_METHODS[payment_method],
+            },
+        )
+
+    async def retrieve(self, ref: str) -> ProviderPayment:
+        return ProviderPayment(ref=ref, status=PaymentStatus.processing)
+
+    async def refund(self, *, ref: str, amount_cents: int, idempotency_key: str) -> ProviderRefund:
+        return ProviderRefund(ref=f"manual_refund_{idempotency_key}", status=RefundStatus.succeeded)
+
+
 def make_providers(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, PaymentProvider]:
     """Every provider this deployment can reach, by name."""
-    return {"sandbox": SandboxProvider(sessionmaker)}
+    return {"sandbox": SandboxProvider(sessionmaker), "manual": ManualProvider()}

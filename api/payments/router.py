@@ -8,22 +8,28 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 
-from api.auth.dependencies import CurrentUser
+from api.auth.dependencies import CurrentUser, require_role
 from api.deps import SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
 from api.payments import service
-from api.payments.errors import NoActionNeeded, NotPaymentManager, ProviderNotConfigured
+from api.payments.errors import (
+    NoActionNeeded,
+    NotManual,
+    NotPaymentManager,
+    ProviderNotConfigured,
+)
 from api.payments.models import Payment, PaymentStatus
-from api.payments.providers import PaymentProvider, SandboxProvider
+from api.payments.providers import PaymentProvider, ProviderPayment, SandboxProvider
 from api.payments.schemas import (
+    MarkPaid,
     PaymentCreate,
     PaymentOut,
     RefundCreate,
     RefundOut,
     SandboxAuthentication,
 )
-from api.users.models import User
+from api.users.models import Role, User
 
 router = APIRouter(tags=["payments"], responses=problem_responses(401, 422))
 
@@ -91,9 +97,11 @@ async def pay_booking(
     """
     if (replay := await idempotency.replay(session, user.id)) is not None:
         return replay
-    provider = providers.get(settings.payment_provider)
+    name = body.provider or settings.payment_provider
+    provider = providers.get(name)
     if provider is None:
-        raise ProviderNotConfigured(f"Payments through {settings.payment_provider} are off.")
+        raise ProviderNotConfigured(f"Payments through {name} are off.", field="provider")
+    provider.check(body.payment_method)
     payment = await service.start(session, booking_id=bookingId, payer=user, provider=provider.name)
     payment_id, amount, currency = payment.id, payment.amount_cents, payment.currency
     metadata = {"booking_id": str(payment.booking_id), "event_id": str(payment.event_id)}
@@ -194,3 +202,39 @@ async def refund_payment(
         status_code=status.HTTP_201_CREATED,
         principal=user.id,
     )
+
+
+FinanceDep = Annotated[User, Depends(require_role(Role.finance, Role.admin))]
+
+
+@router.post(
+    "/payments/{paymentId}/mark-paid",
+    response_model=PaymentOut,
+    responses=problem_responses(403, 404, 409),
+)
+async def mark_paid(
+    paymentId: uuid.UUID,
+    staff: FinanceDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: MarkPaid | None = None,
+) -> PaymentOut:
+    """Finance records that the money of a bank transfer or a payment at the door arrived: the
+    booking is confirmed (its seats claimed again if the hold lapsed meanwhile)."""
+    payment = await service.get_visible_or_raise(session, payment_id=paymentId, viewer=staff)
+    if payment.provider != "manual" or payment.status != PaymentStatus.processing:
+        raise NotManual("Only a manual payment still waiting for its money can be marked paid.")
+    result = ProviderPayment(
+        ref=payment.provider_ref or f"manual_{payment.id}",
+        status=PaymentStatus.succeeded,
+        method=payment.method,
+    )
+    payment = await service.apply(
+        session,
+        settings,
+        payment_id=payment.id,
+        result=result,
+        reference=(body or MarkPaid()).reference,
+    )
+    await session.commit()
+    return payment_view(payment, staff)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,11 @@ from api.payments.models import PaymentStatus, RefundStatus
 class PaymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    provider: Literal["sandbox", "manual"] | None = Field(
+        default=None,
+        description="Leave out for the platform's card provider; `manual` for bank transfer "
+        "or pay at the door",
+    )
     payment_method: Annotated[
         str,
         Field(
@@ -22,7 +27,8 @@ class PaymentCreate(BaseModel):
             description=(
                 "Sandbox: one of Stripe's test cards, by number or token (pm_card_visa, "
                 "pm_card_chargeDeclined, pm_card_chargeDeclinedInsufficientFunds, "
-                "pm_card_authenticationRequired). Never a real card number."
+                "pm_card_authenticationRequired). Never a real card number. "
+                "Manual: bank_transfer or pay_at_door."
             ),
         ),
     ]
@@ -81,3 +87,11 @@ class RefundOut(BaseModel):
     failure_code: str | None
     created_at: datetime
     succeeded_at: datetime | None
+
+
+class MarkPaid(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reference: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
+        default=None, description="The bank's or box office's reference for the money received"
+    )

@@ -130,7 +130,12 @@ async def start(
 
 
 async def apply(
-    session: AsyncSession, settings: Settings, *, payment_id: uuid.UUID, result: ProviderPayment
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    payment_id: uuid.UUID,
+    result: ProviderPayment,
+    reference: str | None = None,
 ) -> Payment:
     """Bring our payment in line with the provider's; a success confirms the booking and writes
     the ledger. Applying the same final state twice changes nothing."""
@@ -171,7 +176,7 @@ async def apply(
                     kind=kind,
                     amount_cents=amount,
                     currency=payment.currency,
-                    reference=result.ref,
+                    reference=reference or result.ref,
                     created_at=now,
                 )
             )
@@ -184,6 +189,12 @@ async def apply(
             await outbox.record(session, "payment.unfulfilled", payment)
     else:
         await outbox.record(session, f"payment.{result.status.value}", payment)
+        if result.status == PaymentStatus.processing and payment.provider == "manual":
+            await bookings_service.extend_hold(
+                session,
+                booking_id=payment.booking_id,
+                until=now + timedelta(hours=settings.manual_payment_hold_hours),
+            )
     return payment
 
 

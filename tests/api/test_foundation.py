@@ -188,6 +188,7 @@ EXPECTED_OPERATIONS = {
     ("get", "/payments/{paymentId}"),
     ("post", "/payments/{paymentId}/sandbox/authenticate"),
     ("post", "/payments/{paymentId}/refunds"),
+    ("post", "/payments/{paymentId}/mark-paid"),
 }
 
 
@@ -214,6 +215,7 @@ async def test_openapi_lists_every_operation_with_schemas_and_errors(api: Api) -
             "/events/{eventId}/duplicate",
             "/bookings/{bookingId}/confirm",
             "/payments/{paymentId}/sandbox/authenticate",
+            "/payments/{paymentId}/mark-paid",
         )
         if method in ("post", "put") and path not in bodiless:
             assert "requestBody" in operation, f"{method} {path} has no request schema"
