@@ -57,12 +57,17 @@ class Settings(BaseSettings):
 
     # Payments: the provider new payments go to, and the platform's fee on each paid booking
     # (basis points of the amount plus a fixed part in minor units, rounded half up).
-    payment_provider: Literal["sandbox"] = "sandbox"
+    payment_provider: Literal["sandbox", "stripe"] = "sandbox"
     platform_fee_bps: int = Field(default=250, ge=0, le=10_000)
     platform_fee_fixed_cents: int = Field(default=0, ge=0, le=100_000)
     # How long a booking paid by bank transfer or at the door is held for the money to arrive
     # (never past the event's start).
     manual_payment_hold_hours: int = Field(default=72, ge=1, le=24 * 60)
+    # Stripe: the secret key turns the provider on; the webhook secret checks Stripe's calls
+    # to /payments/webhooks/stripe. The API base is for a Stripe-compatible test server.
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = None
 
     media_dir: Path = Path("var/media")
     media_url: str | None = Field(

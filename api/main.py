@@ -22,7 +22,7 @@ from api.events.media_router import router as media_router
 from api.events.router import router as events_router
 from api.migrate import current_revision, head_revision
 from api.observability import Metrics, RequestContextMiddleware, configure_logging
-from api.payments.providers import make_providers
+from api.payments.providers import close_providers, make_providers
 from api.payments.router import router as payments_router
 from api.ratelimit import RateLimiter
 from api.storage import make_storage
@@ -90,9 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.read_sessionmaker = make_sessionmaker(engine, read_only=True)
             app.state.rate_limiter = RateLimiter(settings.redis_url)
             app.state.passwords = PasswordCheck(settings)
-            app.state.payment_providers = make_providers(app.state.sessionmaker)
+            app.state.payment_providers = make_providers(app.state.sessionmaker, settings)
             yield
         finally:
+            await close_providers(getattr(app.state, "payment_providers", {}))
             await engine.dispose()
 
     app = FastAPI(

@@ -15,7 +15,14 @@ from api.events.models import Category, Event, EventMedia, EventSlug, TicketType
 from api.idempotency import IdempotencyRecord
 from api.notifications.models import NotificationDelivery
 from api.outbox import OutboxCursor, OutboxEvent
-from api.payments.models import LedgerEntry, Payment, Refund, SandboxIntent, SandboxRefund
+from api.payments.models import (
+    LedgerEntry,
+    Payment,
+    Refund,
+    SandboxIntent,
+    SandboxRefund,
+    WebhookEvent,
+)
 from api.users.models import User
 
 metadata = Base.metadata
@@ -47,5 +54,6 @@ __all__ = [
     "User",
     "UserToken",
     "WaitlistEntry",
+    "WebhookEvent",
     "metadata",
 ]

@@ -17,7 +17,7 @@ from api.migrate import upgrade
 from api.notifications.service import deliver_pending
 from api.observability import configure_logging
 from api.payments import service as payments_service
-from api.payments.providers import make_providers
+from api.payments.providers import close_providers, make_providers
 from tessera.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_users
 
 app = typer.Typer(help="Tessera: event ticketing with an analytics-first data platform.")
@@ -82,7 +82,7 @@ def worker(
     async def run() -> None:
         engine = make_engine(settings.database_url)
         sessionmaker = make_sessionmaker(engine)
-        providers = make_providers(sessionmaker)
+        providers = make_providers(sessionmaker, settings)
         try:
             while True:
                 delivered = await deliver_pending(sessionmaker, settings)
@@ -99,6 +99,7 @@ def worker(
                 if delivered == 0:
                     await asyncio.sleep(interval)
         finally:
+            await close_providers(providers)
             await engine.dispose()
 
     asyncio.run(run())

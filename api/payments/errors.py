@@ -1,6 +1,6 @@
 """Errors of the payments domain."""
 
-from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.errors import BadRequest, Conflict, Forbidden, NotFound, Unprocessable
 
 
 class PaymentNotFound(NotFound):
@@ -49,3 +49,11 @@ class UnknownManualMethod(Unprocessable):
 
 class NotManual(Conflict):
     code = "payment.not_awaiting_funds"
+
+
+class UnknownStripeMethod(Unprocessable):
+    code = "payment.unknown_stripe_method"
+
+
+class InvalidWebhook(BadRequest):
+    code = "webhook.invalid_signature"

@@ -165,3 +165,15 @@ class SandboxRefund(Base):
     intent_id: Mapped[str] = mapped_column(ForeignKey("sandbox_intents.id"), index=True)
     amount_cents: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookEvent(Base):
+    """A provider's event we have handled, by its id: a second delivery is acknowledged and
+    skipped."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    event_type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

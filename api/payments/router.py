@@ -5,22 +5,29 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
+import stripe
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 
 from api.auth.dependencies import CurrentUser, require_role
-from api.deps import SessionDep, SettingsDep
+from api.deps import Public, SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
 from api.payments import service
 from api.payments.errors import (
+    InvalidWebhook,
     NoActionNeeded,
     NotManual,
     NotPaymentManager,
     ProviderNotConfigured,
 )
 from api.payments.models import Payment, PaymentStatus
-from api.payments.providers import PaymentProvider, ProviderPayment, SandboxProvider
+from api.payments.providers import (
+    PaymentProvider,
+    ProviderPayment,
+    SandboxProvider,
+    StripeProvider,
+)
 from api.payments.schemas import (
     MarkPaid,
     PaymentCreate,
@@ -28,6 +35,7 @@ from api.payments.schemas import (
     RefundCreate,
     RefundOut,
     SandboxAuthentication,
+    WebhookAck,
 )
 from api.users.models import Role, User
 
@@ -238,3 +246,66 @@ async def mark_paid(
     )
     await session.commit()
     return payment_view(payment, staff)
+
+
+@router.post(
+    "/payments/webhooks/stripe",
+    response_model=WebhookAck,
+    dependencies=[Public],
+    responses=problem_responses(400),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "A Stripe event, signed in the Stripe-Signature header",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def stripe_webhook(
+    request: Request, session: SessionDep, settings: SettingsDep, providers: ProvidersDep
+) -> WebhookAck:
+    """Stripe's calls about payments, refunds and disputes. The signature (and its timestamp,
+    5 minutes' tolerance) is checked; each event is handled once; the object is read again from
+    Stripe, so events that come twice or out of order leave the latest state."""
+    provider = providers.get("stripe")
+    secret = settings.stripe_webhook_secret
+    if not isinstance(provider, StripeProvider) or secret is None:
+        raise ProviderNotConfigured("Stripe is not configured here.")
+    payload = await request.body()
+    try:
+        event = stripe.Webhook.construct_event(
+            payload,
+            request.headers.get("stripe-signature"),
+            secret.get_secret_value(),
+            tolerance=300,
+        )
+    except (ValueError, stripe.SignatureVerificationError) as exc:
+        raise InvalidWebhook(f"This is not a valid Stripe event: {exc}") from None
+    kind, object_id = event.type, str(event.data.object.id)
+    await session.commit()  # Stripe is read outside our transaction
+    if kind.startswith("payment_intent."):
+        current = await provider.retrieve(object_id)
+        if not await service.first_delivery(
+            session, provider="stripe", event_id=event.id, event_type=kind
+        ):
+            return WebhookAck(received=True, duplicate=True)
+        payment = await service.by_provider_ref(session, provider="stripe", ref=object_id)
+        if payment is not None:
+            await service.apply(session, settings, payment_id=payment.id, result=current)
+    elif kind == "charge.dispute.created":
+        intent_id, amount = await provider.dispute_amount(object_id)
+        if not await service.first_delivery(
+            session, provider="stripe", event_id=event.id, event_type=kind
+        ):
+            return WebhookAck(received=True, duplicate=True)
+        payment = await service.by_provider_ref(session, provider="stripe", ref=intent_id)
+        if payment is not None:
+            await service.chargeback(
+                session, payment=payment, amount_cents=amount, reference=object_id
+            )
+    elif not await service.first_delivery(
+        session, provider="stripe", event_id=event.id, event_type=kind
+    ):
+        return WebhookAck(received=True, duplicate=True)
+    await session.commit()
+    return WebhookAck(received=True, duplicate=False)

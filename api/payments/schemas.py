@@ -14,7 +14,7 @@ from api.payments.models import PaymentStatus, RefundStatus
 class PaymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    provider: Literal["sandbox", "manual"] | None = Field(
+    provider: Literal["sandbox", "stripe", "manual"] | None = Field(
         default=None,
         description="Leave out for the platform's card provider; `manual` for bank transfer "
         "or pay at the door",
@@ -95,3 +95,8 @@ class MarkPaid(BaseModel):
     reference: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
         default=None, description="The bank's or box office's reference for the money received"
     )
+
+
+class WebhookAck(BaseModel):
+    received: bool
+    duplicate: bool = Field(description="This event was delivered and handled before")

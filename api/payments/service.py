@@ -37,6 +37,7 @@ from api.payments.models import (
     PaymentStatus,
     Refund,
     RefundStatus,
+    WebhookEvent,
 )
 from api.payments.providers import PaymentProvider, ProviderPayment, ProviderRefund
 from api.users.models import Role, User
@@ -406,3 +407,39 @@ async def _settle(
         refund.attempts += 1
         await session.commit()
         return int(refund.status == RefundStatus.succeeded)
+
+
+async def first_delivery(
+    session: AsyncSession, *, provider: str, event_id: str, event_type: str
+) -> bool:
+    """Remember a provider's event; False when it was handled before (a redelivery)."""
+    try:
+        async with session.begin_nested():
+            session.add(WebhookEvent(id=event_id, provider=provider, event_type=event_type))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def by_provider_ref(session: AsyncSession, *, provider: str, ref: str) -> Payment | None:
+    return await session.scalar(
+        select(Payment).where(Payment.provider == provider, Payment.provider_ref == ref)
+    )
+
+
+async def chargeback(
+    session: AsyncSession, *, payment: Payment, amount_cents: int, reference: str
+) -> None:
+    """The buyer's bank took the money back (a dispute): the ledger shows it."""
+    session.add(
+        LedgerEntry(
+            payment_id=payment.id,
+            booking_id=payment.booking_id,
+            organizer_id=payment.organizer_id,
+            kind=LedgerKind.chargeback,
+            amount_cents=-amount_cents,
+            currency=payment.currency,
+            reference=reference,
+        )
+    )
+    await outbox.record(session, "payment.disputed", payment)

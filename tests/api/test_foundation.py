@@ -189,6 +189,7 @@ EXPECTED_OPERATIONS = {
     ("post", "/payments/{paymentId}/sandbox/authenticate"),
     ("post", "/payments/{paymentId}/refunds"),
     ("post", "/payments/{paymentId}/mark-paid"),
+    ("post", "/payments/webhooks/stripe"),
 }
 
 
