@@ -323,7 +323,9 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * (0.5 + secrets.SystemRandom().random() / 2))
 
 
-REFUND_TRIGGERS = ("booking.cancelled",)
+# A cancelled booking gives back what remains of its payment; so does money that arrived after
+# the seats it was for were gone.
+REFUND_TRIGGERS = ("booking.cancelled", "payment.unfulfilled")
 
 
 async def refund_cancelled_bookings(
@@ -332,8 +334,8 @@ async def refund_cancelled_bookings(
     *,
     batch: int = 100,
 ) -> int:
-    """The worker's refund job: every cancelled booking that was paid gets what remains of its
-    payment back, once. New cancellations are read from the outbox after a cursor kept in the
+    """The worker's refund job: every cancelled booking that was paid, and every payment that
+    arrived for seats already gone, gets what remains of its payment back, once. New cancellations are read from the outbox after a cursor kept in the
     same transaction as the refunds they cause; refunds the provider has not settled (a crash,
     an outage) are retried with backoff, always with the refund's id as idempotency key."""
     async with sessionmaker() as session:
@@ -341,9 +343,14 @@ async def refund_cancelled_bookings(
             session, consumer="refunds", event_types=REFUND_TRIGGERS, limit=batch
         )
         for row in rows:
+            paid_for = (
+                Payment.booking_id == uuid.UUID(row.entity_id)
+                if row.entity == "booking"
+                else Payment.id == uuid.UUID(row.entity_id)
+            )
             payment = await session.scalar(
                 select(Payment).where(
-                    Payment.booking_id == uuid.UUID(row.entity_id),
+                    paid_for,
                     Payment.status == PaymentStatus.succeeded,
                     Payment.refunded_cents < Payment.amount_cents,
                 )
@@ -353,7 +360,11 @@ async def refund_cancelled_bookings(
                     session,
                     payment_id=payment.id,
                     amount_cents=None,
-                    reason=f"booking cancelled ({row.payload.get('status', 'cancelled')})",
+                    reason=(
+                        "booking cancelled"
+                        if row.entity == "booking"
+                        else "paid after the seats were gone"
+                    ),
                     requested_by=row.actor_id,
                     source_event_id=row.event_id,
                 )

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from api.bookings import service as bookings_service
 from api.bookings import waitlist
 from api.bookings.models import Booking
+from api.payments import service as payments_service
 from api.payments.models import LedgerEntry, Payment, SandboxIntent
 from api.users.models import Role
 from tests.api.factories import Api, TestUser
@@ -265,3 +266,31 @@ async def test_a_payment_left_pending_by_a_crash_is_resumed_without_a_second_cha
     async with api.app.state.sessionmaker() as session:
         intents = await session.scalar(select(func.count()).select_from(SandboxIntent))
     assert intents == 1
+
+
+async def test_money_for_seats_that_are_gone_goes_back(api: Api) -> None:
+    """A manual payment marked paid after its hold lapsed and its seats were sold."""
+    _, buyer, booking = await _held(api, quantity=2, seats=2)
+    started = await api.client.post(
+        f"/bookings/{booking['id']}/payments",
+        headers=buyer.headers,
+        json={"provider": "manual", "payment_method": "bank_transfer"},
+    )
+    payment = started.json()
+    await _lapse_and_release(api, booking["id"])
+    event = (await api.client.get(f"/events/{booking['event_id']}")).json()
+    assert (await _book(api, await api.signed_in(), event, (0, 2))).status_code == 201
+    finance = await api.signed_in(Role.finance)
+    marked = await api.client.post(f"/payments/{payment['id']}/mark-paid", headers=finance.headers)
+    assert marked.json()["status"] == "succeeded"
+    assert len(await api.outbox("payment.unfulfilled")) == 1
+    state = api.app.state
+    assert (
+        await payments_service.refund_cancelled_bookings(
+            state.sessionmaker, state.payment_providers
+        )
+        == 1
+    )
+    assert (await _ledger(api, payment["id"]))["refund"] == -5000
+    shown = await api.client.get(f"/bookings/{booking['id']}", headers=buyer.headers)
+    assert shown.json()["status"] == "expired"
