@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import outbox
 from api.bookings.models import Booking, BookingLine, BookingStatus, BookingTransition
+from api.bookings.money import price_line
 from api.events.models import TicketType
 from api.outbox import OutboxEvent
 
@@ -44,6 +45,30 @@ async def give_back(session: AsyncSession, seats: Iterable[tuple[uuid.UUID, int]
             .values(reserved=TicketType.reserved - count)
             .execution_options(synchronize_session=False)
         )
+
+
+def new_line(
+    ticket_type: TicketType, quantity: int, attendee_names: list[str] | None
+) -> BookingLine:
+    """A line at the ticket type's current price and tax, its money rounded per line."""
+    money = price_line(
+        unit_price_cents=ticket_type.price_cents,
+        quantity=quantity,
+        tax_rate_bps=ticket_type.tax_rate_bps,
+        tax_inclusive=ticket_type.tax_inclusive,
+    )
+    return BookingLine(
+        ticket_type_id=ticket_type.id,
+        quantity=quantity,
+        unit_price_cents=ticket_type.price_cents,
+        net_cents=money.net_cents,
+        tax_cents=money.tax_cents,
+        gross_cents=money.gross_cents,
+        tax_name=ticket_type.tax_name,
+        tax_rate_bps=ticket_type.tax_rate_bps,
+        tax_inclusive=ticket_type.tax_inclusive,
+        attendee_names=attendee_names,
+    )
 
 
 def seats_of(lines: Iterable[BookingLine]) -> list[tuple[uuid.UUID, int]]:
@@ -84,6 +109,10 @@ async def announce(session: AsyncSession, event_type: str, booking: Booking) -> 
                     "ticket_type_id": str(line.ticket_type_id),
                     "quantity": line.quantity,
                     "unit_price_cents": line.unit_price_cents,
+                    "net_cents": line.net_cents,
+                    "tax_cents": line.tax_cents,
+                    "gross_cents": line.gross_cents,
+                    "tax_rate_bps": line.tax_rate_bps,
                     "attendee_names": line.attendee_names,
                 }
                 for line in booking.lines

@@ -43,7 +43,8 @@ class Booking(Base):
     event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id"), index=True)
     status: Mapped[BookingStatus] = mapped_column(_status_enum())
     currency: Mapped[str] = mapped_column(String(3))
-    total_cents: Mapped[int]
+    total_cents: Mapped[int]  # the sum of the lines' gross
+    tax_cents: Mapped[int] = mapped_column(default=0, server_default="0")
     seats: Mapped[int]
     expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -69,6 +70,13 @@ class BookingLine(Base):
     ticket_type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ticket_types.id"), index=True)
     quantity: Mapped[int]
     unit_price_cents: Mapped[int]
+    # The line's money (api/bookings/money.py) and the tax it was computed with.
+    net_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    tax_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    gross_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    tax_name: Mapped[str | None] = mapped_column(String(50))
+    tax_rate_bps: Mapped[int] = mapped_column(default=0, server_default="0")
+    tax_inclusive: Mapped[bool] = mapped_column(default=True, server_default="1")
     # One name per seat, when the event asks for them; copied onto the tickets.
     attendee_names: Mapped[list[str] | None] = mapped_column(JSON)
 

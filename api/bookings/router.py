@@ -47,6 +47,7 @@ def booking_view(booking: Booking) -> BookingOut:
         status=service.effective_status(booking),
         currency=booking.currency,
         total_cents=booking.total_cents,
+        tax_cents=booking.tax_cents,
         seats=booking.seats,
         expires_at=booking.expires_at,
         created_at=booking.created_at,

@@ -53,6 +53,12 @@ class LineOut(BaseModel):
     ticket_type_id: uuid.UUID
     quantity: int
     unit_price_cents: int
+    net_cents: int
+    tax_cents: int
+    gross_cents: int
+    tax_name: str | None
+    tax_rate_bps: int
+    tax_inclusive: bool
     attendee_names: list[str] | None
 
 
@@ -64,7 +70,8 @@ class BookingOut(BaseModel):
     event_id: uuid.UUID
     status: BookingStatus
     currency: str
-    total_cents: int
+    total_cents: int = Field(description="What the buyer pays: the sum of the lines' gross")
+    tax_cents: int
     seats: int
     expires_at: datetime | None
     created_at: datetime

@@ -83,7 +83,11 @@ async def create(
         waitlist.check_attendee_names(
             event, line.attendees, line.quantity, f"lines.{index}.attendees"
         )
-    total = sum(types[line.ticket_type_id].price_cents * line.quantity for line in data.lines)
+    lines = [
+        capacity.new_line(types[line.ticket_type_id], line.quantity, line.attendees)
+        for line in data.lines
+    ]
+    total = sum(line.gross_cents for line in lines)
     free = total == 0
     booking = Booking(
         id=uuid.uuid4(),
@@ -92,19 +96,12 @@ async def create(
         status=BookingStatus.confirmed if free else BookingStatus.pending,
         currency=event.currency,
         total_cents=total,
+        tax_cents=sum(line.tax_cents for line in lines),
         seats=sum(line.quantity for line in data.lines),
         expires_at=None if free else now + hold,
         created_at=now,
         confirmed_at=now if free else None,
-        lines=[
-            BookingLine(
-                ticket_type_id=line.ticket_type_id,
-                quantity=line.quantity,
-                unit_price_cents=types[line.ticket_type_id].price_cents,
-                attendee_names=line.attendees,
-            )
-            for line in data.lines
-        ],
+        lines=lines,
     )
     session.add(booking)
     capacity.transition(session, booking, from_status=None, at=now, actor_id=user.id)

@@ -158,24 +158,19 @@ async def _offer_to(
         offer_expires_at=expires,
     ):
         return False
+    line = capacity.new_line(ticket_type, entry.quantity, entry.attendee_names)
     booking = Booking(
         id=uuid.uuid4(),
         user_id=entry.user_id,
         event_id=entry.event_id,
         status=BookingStatus.pending,
         currency=event.currency,
-        total_cents=ticket_type.price_cents * entry.quantity,
+        total_cents=line.gross_cents,
+        tax_cents=line.tax_cents,
         seats=entry.quantity,
         expires_at=expires,
         created_at=now,
-        lines=[
-            BookingLine(
-                ticket_type_id=ticket_type.id,
-                quantity=entry.quantity,
-                unit_price_cents=ticket_type.price_cents,
-                attendee_names=entry.attendee_names,
-            )
-        ],
+        lines=[line],
     )
     session.add(booking)
     capacity.transition(

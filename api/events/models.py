@@ -116,6 +116,7 @@ class TicketType(Base):
         CheckConstraint("min_per_order >= 1", name="min_at_least_one"),
         CheckConstraint("max_per_order >= min_per_order", name="max_at_least_min"),
         CheckConstraint("reserved >= 0 AND reserved <= quantity", name="reserved_within_quantity"),
+        CheckConstraint("tax_rate_bps >= 0 AND tax_rate_bps <= 10000", name="tax_rate_valid"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -134,6 +135,11 @@ class TicketType(Base):
     # Seats of confirmed bookings and live holds. Changed only by conditional updates in
     # api/bookings, never read-then-written, and never above `quantity` (a CHECK says so).
     reserved: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Tax on this ticket: a rate in basis points, included in the price or added on top.
+    tax_name: Mapped[str | None] = mapped_column(String(50))
+    tax_rate_bps: Mapped[int] = mapped_column(default=0, server_default="0")
+    tax_inclusive: Mapped[bool] = mapped_column(default=True, server_default="1")
+    tax_country: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 

@@ -56,6 +56,16 @@ class TicketTypeFields(_Strict):
     min_per_order: Annotated[int, Field(ge=1, le=100)] = 1
     max_per_order: Annotated[int, Field(ge=1, le=100)] = 10
     sort_order: Annotated[int, Field(ge=0, le=10_000)] = 0
+    tax_name: Annotated[str, Field(min_length=1, max_length=50)] | None = Field(
+        default=None, examples=["VAT"], description="Shown on invoices, e.g. VAT or sales tax"
+    )
+    tax_rate_bps: Annotated[int, Field(ge=0, le=10_000)] = Field(
+        default=0, description="Tax rate in basis points: 1900 is 19 %"
+    )
+    tax_inclusive: bool = Field(
+        default=True, description="The price includes the tax (EU style) or tax is added on top"
+    )
+    tax_country: Country | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -76,6 +86,10 @@ class TicketTypeUpdate(_Strict):
     min_per_order: Annotated[int, Field(ge=1, le=100)] | None = None
     max_per_order: Annotated[int, Field(ge=1, le=100)] | None = None
     sort_order: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    tax_name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    tax_rate_bps: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    tax_inclusive: bool | None = None
+    tax_country: Country | None = None
 
 
 class TicketTypeOut(BaseModel):
@@ -92,6 +106,10 @@ class TicketTypeOut(BaseModel):
     min_per_order: int
     max_per_order: int
     sort_order: int
+    tax_name: str | None
+    tax_rate_bps: int
+    tax_inclusive: bool
+    tax_country: str | None
 
 
 class EventCreate(_Strict):

@@ -483,6 +483,10 @@ async def duplicate(
                 min_per_order=t.min_per_order,
                 max_per_order=t.max_per_order,
                 sort_order=t.sort_order,
+                tax_name=t.tax_name,
+                tax_rate_bps=t.tax_rate_bps,
+                tax_inclusive=t.tax_inclusive,
+                tax_country=t.tax_country,
             )
             for t in event.ticket_types
         ],

@@ -335,9 +335,10 @@ async def refund_cancelled_bookings(
     batch: int = 100,
 ) -> int:
     """The worker's refund job: every cancelled booking that was paid, and every payment that
-    arrived for seats already gone, gets what remains of its payment back, once. New cancellations are read from the outbox after a cursor kept in the
-    same transaction as the refunds they cause; refunds the provider has not settled (a crash,
-    an outage) are retried with backoff, always with the refund's id as idempotency key."""
+    arrived for seats already gone, gets what remains of its payment back, once. The triggers
+    are read from the outbox after a cursor kept in the same transaction as the refunds they
+    cause; refunds the provider has not settled (a crash, an outage) are retried with backoff,
+    always with the refund's id as idempotency key."""
     async with sessionmaker() as session:
         cursor, rows = await outbox.read_after(
             session, consumer="refunds", event_types=REFUND_TRIGGERS, limit=batch
