@@ -8,11 +8,23 @@ from __future__ import annotations
 
 import enum
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, FetchedValue, String, func, inspect, select, tuple_
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    FetchedValue,
+    String,
+    delete,
+    exists,
+    func,
+    inspect,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -115,7 +127,7 @@ async def emit(
 
 class OutboxCursor(Base):
     """How far a consumer inside the platform (the refund worker, ...) has read the outbox:
-    the last row taken, by id on SQLite and by (txid, id) on PostgreSQL."""
+    every row at or below the cursor is handled. By id on SQLite, by (txid, id) on PostgreSQL."""
 
     __tablename__ = "outbox_cursors"
 
@@ -124,20 +136,70 @@ class OutboxCursor(Base):
     last_id: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    def advance(self, row: OutboxEvent) -> None:
-        self.last_id = row.id
-        self.last_txid = row.txid or 0
+
+class OutboxConsumed(Base):
+    """A row handled above the cursor (PostgreSQL): the cursor cannot pass rows of transactions
+    still in flight, so rows handled ahead of it are marked, and unmarked when it catches up."""
+
+    __tablename__ = "outbox_consumed"
+
+    consumer: Mapped[str] = mapped_column(String(50), primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    txid: Mapped[int] = mapped_column(BigInteger)
+
+
+@dataclass
+class Batch:
+    """Rows for a consumer to handle in one transaction; `done(row)` for each, then `close()`."""
+
+    session: AsyncSession
+    cursor: OutboxCursor
+    rows: list[OutboxEvent]
+    xmin: int | None  # PostgreSQL: every transaction below this one had ended at the read
+
+    @property
+    def postgres(self) -> bool:
+        return self.xmin is not None
+
+    async def done(self, row: OutboxEvent) -> None:
+        if not self.postgres:
+            self.cursor.last_id = row.id
+            return
+        self.session.add(
+            OutboxConsumed(consumer=self.cursor.consumer, outbox_id=row.id, txid=row.txid or 0)
+        )
+
+    async def close(self) -> None:
+        """Move the cursor past the rows below the read's xmin: none can appear behind them."""
+        if not self.postgres:
+            return
+        assert self.xmin is not None
+        final = [row for row in self.rows if (row.txid or 0) < self.xmin]
+        if not final:
+            return
+        last = max(final, key=lambda row: (row.txid or 0, row.id))
+        self.cursor.last_txid, self.cursor.last_id = last.txid or 0, last.id
+        await self.session.flush()
+        await self.session.execute(
+            delete(OutboxConsumed).where(
+                OutboxConsumed.consumer == self.cursor.consumer,
+                tuple_(OutboxConsumed.txid, OutboxConsumed.outbox_id)
+                <= tuple_(self.cursor.last_txid, self.cursor.last_id),
+            )
+        )
 
 
 async def read_after(
     session: AsyncSession, *, consumer: str, event_types: tuple[str, ...], limit: int = 100
-) -> tuple[OutboxCursor, list[OutboxEvent]]:
-    """The next rows of these types for `consumer`, and its cursor (locked, so two workers take
-    turns); call `cursor.advance(row)` for each row handled, in the same transaction.
+) -> Batch:
+    """The next rows of these types for `consumer`, oldest first, with its cursor locked (two
+    workers take turns).
 
     SQLite commits in id order, so the id is the cursor. On PostgreSQL ids can commit out of
-    order: only rows whose transaction is over for everybody (txid below the snapshot's xmin)
-    are read, in (txid, id) order, so no row can later appear behind the cursor."""
+    order: rows come in (txid, id) order, those already handled ahead of the cursor are left
+    out, and the cursor only moves past rows of transactions that had ended for everybody when
+    they were read (txid below the read's xmin), so no row can appear behind it later.
+    """
     cursor = await session.scalar(
         select(OutboxCursor).where(OutboxCursor.consumer == consumer).with_for_update()
     )
@@ -146,11 +208,23 @@ async def read_after(
         session.add(cursor)
         await session.flush()
     query = select(OutboxEvent).where(OutboxEvent.event_type.in_(event_types)).limit(limit)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.where(
-            tuple_(OutboxEvent.txid, OutboxEvent.id) > tuple_(cursor.last_txid, cursor.last_id),
-            OutboxEvent.txid < func.txid_snapshot_xmin(func.txid_current_snapshot()),
-        ).order_by(OutboxEvent.txid, OutboxEvent.id)
-    else:
+    if session.bind is None or session.bind.dialect.name != "postgresql":
         query = query.where(OutboxEvent.id > cursor.last_id).order_by(OutboxEvent.id)
-    return cursor, list(await session.scalars(query))
+        return Batch(session, cursor, list(await session.scalars(query)), None)
+    pg_query = (
+        select(OutboxEvent, func.txid_snapshot_xmin(func.txid_current_snapshot()))
+        .where(
+            OutboxEvent.event_type.in_(event_types),
+            tuple_(OutboxEvent.txid, OutboxEvent.id) > tuple_(cursor.last_txid, cursor.last_id),
+            ~exists().where(
+                OutboxConsumed.consumer == consumer, OutboxConsumed.outbox_id == OutboxEvent.id
+            ),
+        )
+        .order_by(OutboxEvent.txid, OutboxEvent.id)
+        .limit(limit)
+    )
+    result = (await session.execute(pg_query)).all()
+    if not result:
+        return Batch(session, cursor, [], 0)
+    rows: list[OutboxEvent] = [found[0] for found in result]
+    return Batch(session, cursor, rows, int(result[0][1]))

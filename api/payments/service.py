@@ -22,8 +22,10 @@ from api.bookings import service as bookings_service
 from api.config import Settings
 from api.db import utcnow
 from api.events import service as events_service
+from api.payments import invoices
 from api.payments.errors import (
     AlreadyPaid,
+    InvoiceNotFound,
     NotPayable,
     NotRefundable,
     OverRefund,
@@ -31,6 +33,7 @@ from api.payments.errors import (
     PaymentNotFound,
 )
 from api.payments.models import (
+    Invoice,
     LedgerEntry,
     LedgerKind,
     Payment,
@@ -182,6 +185,7 @@ async def apply(
                 )
             )
         await outbox.record(session, "payment.succeeded", payment)
+        await invoices.issue_invoice(session, payment=payment)
         if not await bookings_service.confirm_paid(
             session, booking_id=payment.booking_id, payment_started_at=payment.created_at
         ):
@@ -290,6 +294,7 @@ async def apply_refund(
             )
         )
         await outbox.record(session, "refund.succeeded", refund)
+        await invoices.issue_credit_note(session, payment=payment, refund=refund)
         others_pending = await session.scalar(
             select(func.count()).where(
                 Refund.payment_id == payment.id,
@@ -340,10 +345,10 @@ async def refund_cancelled_bookings(
     cause; refunds the provider has not settled (a crash, an outage) are retried with backoff,
     always with the refund's id as idempotency key."""
     async with sessionmaker() as session:
-        cursor, rows = await outbox.read_after(
+        work = await outbox.read_after(
             session, consumer="refunds", event_types=REFUND_TRIGGERS, limit=batch
         )
-        for row in rows:
+        for row in work.rows:
             paid_for = (
                 Payment.booking_id == uuid.UUID(row.entity_id)
                 if row.entity == "booking"
@@ -369,7 +374,8 @@ async def refund_cancelled_bookings(
                     requested_by=row.actor_id,
                     source_event_id=row.event_id,
                 )
-            cursor.advance(row)
+            await work.done(row)
+        await work.close()
         await session.commit()
     settled = 0
     now = utcnow()
@@ -455,3 +461,17 @@ async def chargeback(
         )
     )
     await outbox.record(session, "payment.disputed", payment)
+
+
+async def invoices_visible_or_raise(
+    session: AsyncSession, *, booking_id: uuid.UUID, viewer: User
+) -> list[Invoice]:
+    """A booking's invoice and credit notes, for the buyer, the organizer, finance and admins."""
+    documents = await invoices.for_booking(session, booking_id=booking_id)
+    if documents and (
+        documents[0].buyer.get("id") == str(viewer.id)
+        or documents[0].organizer_id == viewer.id
+        or viewer.role in (Role.admin, Role.finance)
+    ):
+        return documents
+    raise InvoiceNotFound(f"No invoice for booking {booking_id}.", field="bookingId")

@@ -6,7 +6,9 @@ import asyncio
 import uuid
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import outbox
 from api.notifications import service as notifications
 from api.notifications.models import NotificationDelivery
 from api.outbox import OutboxEvent
@@ -133,3 +135,49 @@ async def test_concurrent_deliverers_send_each_message_once(api: Api) -> None:
     requested = await _count(api, OutboxEvent, OutboxEvent.event_type == notifications.EVENT_TYPE)
     assert delivered == requested == sum(counts)
     assert len(api.mails()) == requested
+
+
+async def _consume(api: Api, handled: list[str]) -> None:
+    async with api.app.state.sessionmaker() as session:
+        work = await outbox.read_after(session, consumer="test", event_types=("test.ping",))
+        for row in work.rows:
+            handled.append(row.entity_id)
+            await work.done(row)
+        await work.close()
+        await session.commit()
+
+
+async def _ping(session: AsyncSession, name: str) -> None:
+    await outbox.emit(session, "test.ping", entity="test", entity_id=name, payload={})
+    await session.flush()
+
+
+async def test_a_consumer_misses_no_row_that_commits_late(api: Api, backend: str) -> None:
+    """A transaction that wrote its row first but commits last: its row must still be read,
+    once, although a later row was handled before it committed."""
+    handled: list[str] = []
+    sessions = api.app.state.sessionmaker
+    if backend == "sqlite":
+        # One writer at a time: rows commit in id order, so the id cursor is exact.
+        async with sessions() as session:
+            await _ping(session, "early")
+            await session.commit()
+        await _consume(api, handled)
+        async with sessions() as session:
+            await _ping(session, "late")
+            await session.commit()
+        await _consume(api, handled)
+        await _consume(api, handled)
+        assert handled == ["early", "late"]
+        return
+    async with sessions() as slow:
+        await _ping(slow, "slow")  # holds a lower id and an older txid, not yet committed
+        async with sessions() as quick:
+            await _ping(quick, "quick")
+            await quick.commit()
+        await _consume(api, handled)
+        assert handled == ["quick"]  # handled at once, but the cursor stays behind "slow"
+        await slow.commit()
+    await _consume(api, handled)
+    await _consume(api, handled)
+    assert handled == ["quick", "slow"]

@@ -155,10 +155,10 @@ async def test_event_cancellation_refunds_every_booking_once_across_restarts(api
     # ... a second run crashes after recording its refunds, before asking the provider ...
     state = api.app.state
     async with state.sessionmaker() as session:
-        cursor, rows = await payments.outbox.read_after(
+        work = await payments.outbox.read_after(
             session, consumer="refunds", event_types=payments.REFUND_TRIGGERS, limit=2
         )
-        for row in rows:
+        for row in work.rows:
             payment = await session.scalar(
                 select(payments.Payment).where(
                     payments.Payment.booking_id == uuid.UUID(row.entity_id)
@@ -173,7 +173,8 @@ async def test_event_cancellation_refunds_every_booking_once_across_restarts(api
                     requested_by=None,
                     source_event_id=row.event_id,
                 )
-            cursor.advance(row)
+            await work.done(row)
+        await work.close()
         await session.commit()
     # ... and after a restart everything is refunded, once.
     settled += await _job(api)
