@@ -14,8 +14,10 @@ from api.db import Base
 from api.events.models import Category, Event, EventMedia, EventSlug, TicketType
 from api.idempotency import IdempotencyRecord
 from api.notifications.models import NotificationDelivery
-from api.outbox import OutboxCursor, OutboxEvent
+from api.outbox import OutboxConsumed, OutboxCursor, OutboxEvent
 from api.payments.models import (
+    Invoice,
+    InvoiceCounter,
     LedgerEntry,
     Payment,
     Refund,
@@ -39,8 +41,11 @@ __all__ = [
     "EventMedia",
     "EventSlug",
     "IdempotencyRecord",
+    "Invoice",
+    "InvoiceCounter",
     "LedgerEntry",
     "NotificationDelivery",
+    "OutboxConsumed",
     "OutboxCursor",
     "OutboxEvent",
     "Payment",

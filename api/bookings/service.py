@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -579,3 +580,32 @@ async def extend_hold(session: AsyncSession, *, booking_id: uuid.UUID, until: da
         .execution_options(synchronize_session=False)
     )
     await session.refresh(booking)
+
+
+async def invoice_lines(session: AsyncSession, *, booking_id: uuid.UUID) -> list[dict[str, Any]]:
+    """A booking's lines as an invoice shows them, with the tax they were sold with."""
+    booking = await session.get(Booking, booking_id)
+    assert booking is not None
+    event = await session.get(Event, booking.event_id)
+    assert event is not None
+    names = {
+        t.id: t.name
+        for t in await session.scalars(
+            select(TicketType).where(TicketType.event_id == booking.event_id)
+        )
+    }
+    return [
+        {
+            "description": f"{event.title}: {names.get(line.ticket_type_id, 'ticket')}",
+            "event_starts_at": event.starts_at.isoformat(),
+            "quantity": line.quantity,
+            "unit_price_cents": line.unit_price_cents,
+            "net_cents": line.net_cents,
+            "tax_name": line.tax_name,
+            "tax_rate_bps": line.tax_rate_bps,
+            "tax_inclusive": line.tax_inclusive,
+            "tax_cents": line.tax_cents,
+            "gross_cents": line.gross_cents,
+        }
+        for line in booking.lines
+    ]

@@ -57,3 +57,7 @@ class UnknownStripeMethod(Unprocessable):
 
 class InvalidWebhook(BadRequest):
     code = "webhook.invalid_signature"
+
+
+class InvoiceNotFound(NotFound):
+    code = "invoice.not_found"

@@ -7,7 +7,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, String, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, BigIntPK, new_id, utcnow
@@ -177,3 +186,46 @@ class WebhookEvent(Base):
     provider: Mapped[str] = mapped_column(String(20))
     event_type: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InvoiceKind(enum.StrEnum):
+    invoice = "invoice"
+    credit_note = "credit_note"
+
+
+class InvoiceCounter(Base):
+    """The last number an organizer's invoices used. Taken and incremented in the invoice's own
+    transaction (the row stays locked until it commits), so numbers have no gaps and no
+    duplicates, however many bookings are paid at once."""
+
+    __tablename__ = "invoice_counters"
+
+    organizer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Invoice(Base):
+    """An invoice (on payment) or a credit note (on refund), frozen when issued."""
+
+    __tablename__ = "invoices"
+    __outbox_entity__ = "invoice"
+    __table_args__ = (UniqueConstraint("organizer_id", "sequence"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    organizer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    sequence: Mapped[int]
+    number: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[InvoiceKind] = mapped_column(
+        Enum(InvoiceKind, native_enum=False, length=20, validate_strings=True)
+    )
+    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id"), index=True)
+    payment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments.id"))
+    refund_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("refunds.id"), unique=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    net_cents: Mapped[int]
+    tax_cents: Mapped[int]
+    gross_cents: Mapped[int]
+    seller: Mapped[dict[str, Any]] = mapped_column(JSON)
+    buyer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,14 +6,14 @@ import uuid
 from typing import Annotated
 
 import stripe
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from api.auth.dependencies import CurrentUser, require_role
 from api.deps import Public, SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
-from api.payments import service
+from api.payments import invoices, service
 from api.payments.errors import (
     InvalidWebhook,
     NoActionNeeded,
@@ -309,3 +309,25 @@ async def stripe_webhook(
         return WebhookAck(received=True, duplicate=True)
     await session.commit()
     return WebhookAck(received=True, duplicate=False)
+
+
+@router.get(
+    "/bookings/{bookingId}/invoice",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The invoice, then a credit note per refund, as one PDF",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **problem_responses(404),
+    },
+)
+async def booking_invoice(bookingId: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+    """The invoice of a paid booking and its credit notes (PDF): for the buyer, the organizer,
+    finance and admins."""
+    documents = await service.invoices_visible_or_raise(session, booking_id=bookingId, viewer=user)
+    return Response(
+        content=invoices.render_pdf(documents),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{documents[0].number}.pdf"'},
+    )

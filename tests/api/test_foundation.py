@@ -190,6 +190,7 @@ EXPECTED_OPERATIONS = {
     ("post", "/payments/{paymentId}/refunds"),
     ("post", "/payments/{paymentId}/mark-paid"),
     ("post", "/payments/webhooks/stripe"),
+    ("get", "/bookings/{bookingId}/invoice"),
 }
 
 

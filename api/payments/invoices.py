@@ -1,0 +1,188 @@
+"""Invoices and credit notes: numbered without gaps per organizer, frozen when issued, and
+rendered as PDF. Callers commit.
+
+A number is taken from the organizer's counter row in the invoice's own transaction: the row
+stays locked until that transaction ends, so concurrent payments queue for it, and a rollback
+gives the number back. Text outside Latin-1 is replaced in the PDF (the built-in fonts only have
+Latin-1); the stored invoice keeps it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fpdf import FPDF
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import outbox
+from api.bookings import service as bookings_service
+from api.payments.models import Invoice, InvoiceCounter, InvoiceKind, Payment, Refund
+from api.users import service as users
+
+
+async def _next_number(session: AsyncSession, organizer_id: uuid.UUID) -> int:
+    while True:
+        taken = await session.execute(
+            update(InvoiceCounter)
+            .where(InvoiceCounter.organizer_id == organizer_id)
+            .values(last_number=InvoiceCounter.last_number + 1)
+            .returning(InvoiceCounter.last_number)
+        )
+        number = taken.scalar_one_or_none()
+        if number is not None:
+            return int(number)
+        try:  # the organizer's first invoice
+            async with session.begin_nested():
+                session.add(InvoiceCounter(organizer_id=organizer_id, last_number=0))
+        except IntegrityError:
+            pass  # created concurrently: take the number from it
+
+
+def _party(user: Any) -> dict[str, Any]:
+    return {"id": str(user.id), "name": user.full_name, "email": user.email}
+
+
+async def _issue(
+    session: AsyncSession,
+    *,
+    payment: Payment,
+    kind: InvoiceKind,
+    lines: list[dict[str, Any]],
+    refund: Refund | None = None,
+) -> Invoice:
+    sequence = await _next_number(session, payment.organizer_id)
+    prefix = "INV" if kind == InvoiceKind.invoice else "CN"
+    seller = await users.get(session, user_id=payment.organizer_id)
+    buyer = await users.get(session, user_id=payment.user_id)
+    invoice = Invoice(
+        id=uuid.uuid4(),
+        organizer_id=payment.organizer_id,
+        sequence=sequence,
+        number=f"{prefix}-{payment.organizer_id.hex[:6].upper()}-{sequence:06d}",
+        kind=kind,
+        booking_id=payment.booking_id,
+        payment_id=payment.id,
+        refund_id=refund.id if refund else None,
+        currency=payment.currency,
+        net_cents=sum(int(line["net_cents"]) for line in lines),
+        tax_cents=sum(int(line["tax_cents"]) for line in lines),
+        gross_cents=sum(int(line["gross_cents"]) for line in lines),
+        seller=_party(seller),
+        buyer=_party(buyer),
+        lines=lines,
+    )
+    session.add(invoice)
+    await outbox.record(session, f"{kind.value}.issued", invoice)
+    return invoice
+
+
+async def issue_invoice(session: AsyncSession, *, payment: Payment) -> Invoice:
+    """The invoice of a paid booking: its lines with net, tax and gross."""
+    lines = await bookings_service.invoice_lines(session, booking_id=payment.booking_id)
+    return await _issue(session, payment=payment, kind=InvoiceKind.invoice, lines=lines)
+
+
+async def issue_credit_note(session: AsyncSession, *, payment: Payment, refund: Refund) -> Invoice:
+    """A credit note for a refund: the amount back, its tax in the invoice's proportion
+    (rounded half up)."""
+    invoice = await session.scalar(
+        select(Invoice).where(Invoice.payment_id == payment.id, Invoice.kind == InvoiceKind.invoice)
+    )
+    gross = refund.amount_cents
+    tax = 0
+    if invoice is not None and invoice.gross_cents:
+        tax = (2 * gross * invoice.tax_cents + invoice.gross_cents) // (2 * invoice.gross_cents)
+    against = f" against {invoice.number}" if invoice is not None else ""
+    line = {
+        "description": f"Refund{against}",
+        "quantity": 1,
+        "unit_price_cents": -gross,
+        "net_cents": -(gross - tax),
+        "tax_name": None,
+        "tax_rate_bps": None,
+        "tax_inclusive": True,
+        "tax_cents": -tax,
+        "gross_cents": -gross,
+    }
+    return await _issue(
+        session, payment=payment, kind=InvoiceKind.credit_note, lines=[line], refund=refund
+    )
+
+
+async def for_booking(session: AsyncSession, *, booking_id: uuid.UUID) -> list[Invoice]:
+    rows = await session.scalars(
+        select(Invoice).where(Invoice.booking_id == booking_id).order_by(Invoice.issued_at)
+    )
+    return list(rows)
+
+
+def _money(cents: int, currency: str) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100:,}.{abs(cents) % 100:02d} {currency}"
+
+
+def _latin1(text: str) -> str:
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def render_pdf(documents: list[Invoice]) -> bytes:
+    """One page per invoice or credit note: parties, lines, tax summary and totals."""
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    for doc in documents:
+        pdf.add_page()
+        title = "Invoice" if doc.kind == InvoiceKind.invoice else "Credit note"
+        pdf.set_font("Helvetica", "B", 16)
+        pdf.cell(0, 10, _latin1(f"{title} {doc.number}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 10)
+        pdf.cell(0, 6, f"Issued {doc.issued_at:%Y-%m-%d}", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, f"Booking {doc.booking_id}", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+        for label, party in (("Seller", doc.seller), ("Buyer", doc.buyer)):
+            pdf.cell(
+                0,
+                6,
+                _latin1(f"{label}: {party['name']} <{party['email']}>"),
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
+        pdf.ln(4)
+        pdf.set_font("Helvetica", "B", 10)
+        for text, width in (("Item", 80), ("Qty", 15), ("Net", 30), ("Tax", 30), ("Gross", 35)):
+            pdf.cell(width, 7, text, border="B")
+        pdf.ln()
+        pdf.set_font("Helvetica", "", 10)
+        for line in doc.lines:
+            rate = line.get("tax_rate_bps")
+            tax_label = f" ({rate / 100:g}%)" if rate else ""
+            pdf.cell(80, 7, _latin1(str(line["description"]))[:48])
+            pdf.cell(15, 7, str(line["quantity"]))
+            pdf.cell(30, 7, _money(int(line["net_cents"]), doc.currency))
+            pdf.cell(30, 7, _money(int(line["tax_cents"]), doc.currency) + tax_label)
+            pdf.cell(35, 7, _money(int(line["gross_cents"]), doc.currency))
+            pdf.ln()
+        pdf.ln(4)
+        summary: dict[str, int] = {}
+        for line in doc.lines:
+            if line.get("tax_rate_bps"):
+                key = f"{line.get('tax_name') or 'Tax'} {int(line['tax_rate_bps']) / 100:g}%"
+                summary[key] = summary.get(key, 0) + int(line["tax_cents"])
+        for key, cents in summary.items():
+            pdf.cell(
+                0,
+                6,
+                _latin1(f"{key}: {_money(cents, doc.currency)}"),
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
+        pdf.set_font("Helvetica", "B", 11)
+        for label, cents in (
+            ("Net total", doc.net_cents),
+            ("Tax total", doc.tax_cents),
+            ("Total", doc.gross_cents),
+        ):
+            pdf.cell(0, 7, f"{label}: {_money(cents, doc.currency)}", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
