@@ -61,3 +61,7 @@ class InvalidWebhook(BadRequest):
 
 class InvoiceNotFound(NotFound):
     code = "invoice.not_found"
+
+
+class NotAnOrganizer(Conflict):
+    code = "payment.not_an_organizer"

@@ -229,3 +229,20 @@ class Invoice(Base):
     buyer: Mapped[dict[str, Any]] = mapped_column(JSON)
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrganizerFee(Base):
+    """The platform fee agreed with one organizer, instead of the platform's default."""
+
+    __tablename__ = "organizer_fees"
+    __outbox_entity__ = "organizer_fee"
+    __table_args__ = (
+        CheckConstraint("fee_bps >= 0 AND fee_bps <= 10000", name="fee_bps_valid"),
+        CheckConstraint("fee_fixed_cents >= 0", name="fee_fixed_not_negative"),
+    )
+
+    organizer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    fee_bps: Mapped[int]
+    fee_fixed_cents: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

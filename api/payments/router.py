@@ -9,7 +9,7 @@ import stripe
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from api.auth.dependencies import CurrentUser, require_role
+from api.auth.dependencies import AdminDep, CurrentUser, require_role
 from api.deps import Public, SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
@@ -29,6 +29,8 @@ from api.payments.providers import (
     StripeProvider,
 )
 from api.payments.schemas import (
+    FeeTerms,
+    FeeTermsOut,
     MarkPaid,
     PaymentCreate,
     PaymentOut,
@@ -37,6 +39,7 @@ from api.payments.schemas import (
     SandboxAuthentication,
     WebhookAck,
 )
+from api.users import service as users
 from api.users.models import Role, User
 
 router = APIRouter(tags=["payments"], responses=problem_responses(401, 422))
@@ -330,4 +333,45 @@ async def booking_invoice(bookingId: uuid.UUID, user: CurrentUser, session: Sess
         content=invoices.render_pdf(documents),
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{documents[0].number}.pdf"'},
+    )
+
+
+@router.get(
+    "/admin/organizers/{userId}/fees",
+    response_model=FeeTermsOut,
+    tags=["admin"],
+    responses=problem_responses(403),
+)
+async def get_fee_terms(
+    userId: uuid.UUID, _admin: AdminDep, session: SessionDep, settings: SettingsDep
+) -> FeeTermsOut:
+    """The platform fee an organizer pays on each payment (admins)."""
+    bps, fixed, agreed = await service.fee_terms(session, settings, organizer_id=userId)
+    return FeeTermsOut(organizer_id=userId, fee_bps=bps, fee_fixed_cents=fixed, agreed=agreed)
+
+
+@router.put(
+    "/admin/organizers/{userId}/fees",
+    response_model=FeeTermsOut,
+    tags=["admin"],
+    responses=problem_responses(403, 404, 409),
+)
+async def put_fee_terms(
+    userId: uuid.UUID, body: FeeTerms, admin: AdminDep, session: SessionDep
+) -> FeeTermsOut:
+    """Agree a platform fee with an organizer (admins); payments from now on use it."""
+    organizer = await users.get_or_raise(session, user_id=userId)
+    agreed = await service.set_fee_terms(
+        session,
+        organizer=organizer,
+        bps=body.fee_bps,
+        fixed_cents=body.fee_fixed_cents,
+        actor=admin,
+    )
+    await session.commit()
+    return FeeTermsOut(
+        organizer_id=userId,
+        fee_bps=agreed.fee_bps,
+        fee_fixed_cents=agreed.fee_fixed_cents,
+        agreed=True,
     )

@@ -100,3 +100,17 @@ class MarkPaid(BaseModel):
 class WebhookAck(BaseModel):
     received: bool
     duplicate: bool = Field(description="This event was delivered and handled before")
+
+
+class FeeTerms(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    fee_bps: Annotated[int, Field(ge=0, le=10_000, description="250 is 2.5 % of each payment")]
+    fee_fixed_cents: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+class FeeTermsOut(BaseModel):
+    organizer_id: uuid.UUID
+    fee_bps: int
+    fee_fixed_cents: int
+    agreed: bool = Field(description="False: the platform's default applies")

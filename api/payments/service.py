@@ -26,6 +26,7 @@ from api.payments import invoices
 from api.payments.errors import (
     AlreadyPaid,
     InvoiceNotFound,
+    NotAnOrganizer,
     NotPayable,
     NotRefundable,
     OverRefund,
@@ -36,6 +37,7 @@ from api.payments.models import (
     Invoice,
     LedgerEntry,
     LedgerKind,
+    OrganizerFee,
     Payment,
     PaymentStatus,
     Refund,
@@ -51,10 +53,37 @@ FINAL = (PaymentStatus.succeeded, PaymentStatus.failed)
 RESUME_AFTER = timedelta(seconds=30)
 
 
-def platform_fee(settings: Settings, amount_cents: int) -> int:
+def platform_fee(amount_cents: int, *, bps: int, fixed_cents: int) -> int:
     """Basis points of the amount, rounded half up, plus the fixed part; never above the amount."""
-    fee = (amount_cents * settings.platform_fee_bps + 5_000) // 10_000
-    return min(amount_cents, fee + settings.platform_fee_fixed_cents)
+    fee = (amount_cents * bps + 5_000) // 10_000
+    return min(amount_cents, fee + fixed_cents)
+
+
+async def fee_terms(
+    session: AsyncSession, settings: Settings, *, organizer_id: uuid.UUID
+) -> tuple[int, int, bool]:
+    """(basis points, fixed minor units, agreed with this organizer?)"""
+    agreed = await session.get(OrganizerFee, organizer_id)
+    if agreed is not None:
+        return agreed.fee_bps, agreed.fee_fixed_cents, True
+    return settings.platform_fee_bps, settings.platform_fee_fixed_cents, False
+
+
+async def set_fee_terms(
+    session: AsyncSession, *, organizer: User, bps: int, fixed_cents: int, actor: User
+) -> OrganizerFee:
+    """Agree a platform fee with an organizer; it applies to payments from now on."""
+    if organizer.role not in (Role.organizer, Role.admin):
+        raise NotAnOrganizer("Fees are agreed with organizers.", field="userId")
+    agreed = await session.get(OrganizerFee, organizer.id)
+    if agreed is None:
+        agreed = OrganizerFee(organizer_id=organizer.id, fee_bps=bps, fee_fixed_cents=0)
+        session.add(agreed)
+    agreed.fee_bps = bps
+    agreed.fee_fixed_cents = fixed_cents
+    agreed.updated_by = actor.id
+    await outbox.record(session, "organizer_fee.set", agreed)
+    return agreed
 
 
 async def get_visible_or_raise(
@@ -166,7 +195,8 @@ async def apply(
     if result.status == PaymentStatus.succeeded:
         payment.succeeded_at = now
         payment.provider_fee_cents = result.fee_cents
-        payment.platform_fee_cents = platform_fee(settings, payment.amount_cents)
+        bps, fixed, _ = await fee_terms(session, settings, organizer_id=payment.organizer_id)
+        payment.platform_fee_cents = platform_fee(payment.amount_cents, bps=bps, fixed_cents=fixed)
         for kind, amount in (
             (LedgerKind.charge, payment.amount_cents),
             (LedgerKind.provider_fee, -payment.provider_fee_cents),

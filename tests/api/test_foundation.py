@@ -191,6 +191,8 @@ EXPECTED_OPERATIONS = {
     ("post", "/payments/{paymentId}/mark-paid"),
     ("post", "/payments/webhooks/stripe"),
     ("get", "/bookings/{bookingId}/invoice"),
+    ("get", "/admin/organizers/{userId}/fees"),
+    ("put", "/admin/organizers/{userId}/fees"),
 }
 
 

@@ -294,3 +294,32 @@ async def test_money_for_seats_that_are_gone_goes_back(api: Api) -> None:
     assert (await _ledger(api, payment["id"]))["refund"] == -5000
     shown = await api.client.get(f"/bookings/{booking['id']}", headers=buyer.headers)
     assert shown.json()["status"] == "expired"
+
+
+async def test_a_fee_agreed_with_the_organizer_replaces_the_default(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    admin = await api.signed_in(Role.admin)
+    path = f"/admin/organizers/{owner.id}/fees"
+    default = await api.client.get(path, headers=admin.headers)
+    assert default.json() == {
+        "organizer_id": str(owner.id),
+        "fee_bps": 250,
+        "fee_fixed_cents": 0,
+        "agreed": False,
+    }
+    assert (await api.client.get(path, headers=owner.headers)).status_code == 403
+    agreed = await api.client.put(
+        path, headers=admin.headers, json={"fee_bps": 500, "fee_fixed_cents": 50}
+    )
+    assert agreed.status_code == 200, agreed.text
+    assert agreed.json()["agreed"] is True
+    event = await published_event(api, owner, tickets=[ticket_body(quantity=5)])
+    buyer = await api.signed_in()
+    booking = (await _book(api, buyer, event, (0, 2))).json()
+    paid = (await _pay(api, buyer, booking, "pm_card_visa")).json()
+    assert paid["platform_fee_cents"] == 300  # 5 % of 50.00 plus 0.50
+    attendee = await api.signed_in()
+    refused = await api.client.put(
+        f"/admin/organizers/{attendee.id}/fees", headers=admin.headers, json={"fee_bps": 100}
+    )
+    assert (refused.status_code, refused.json()["code"]) == (409, "payment.not_an_organizer")
