@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from typing import Annotated
 
 import typer
@@ -73,10 +75,14 @@ def serve(
 def worker(
     interval: Annotated[float, typer.Option(help="Seconds between polls")] = 2.0,
     once: Annotated[bool, typer.Option(help="Deliver what is pending and stop")] = False,
+    stop_with_parent: Annotated[
+        bool, typer.Option(hidden=True, help="Stop when the process that started it ends")
+    ] = False,
 ) -> None:
     """Deliver requested notifications, refund cancelled paid bookings, expire lapsed holds
     (their seats go to the waitlist), announce reminders, mark ended events completed."""
     settings = get_settings()
+    parent = os.getppid()
     configure_logging(settings.log_level, json=settings.log_json)
 
     async def run() -> None:
@@ -96,6 +102,8 @@ def worker(
                     typer.echo(f"delivered {delivered} notification(s)")
                     typer.echo(f"completed {completed} ended event(s)")
                     return
+                if stop_with_parent and os.getppid() != parent:
+                    return  # `tessera up` ended (however it was stopped)
                 if delivered == 0:
                     await asyncio.sleep(interval)
         finally:
@@ -160,5 +168,14 @@ def up(
         + DEMO_PASSWORD
         + "):\n"
         + "".join(f"  {role.value:<10} {email}\n" for email, _, role in DEMO_ACCOUNTS)
+        + "\nThe worker (refunds, expiry, reminders, mail to var/mail/) runs alongside.\n"
     )
-    serve(host=host, port=port)
+    # The worker in its own process, stopped with the server.
+    worker_process = subprocess.Popen(
+        [sys.executable, "-c", "from tessera.cli import app; app()", "worker", "--stop-with-parent"]
+    )
+    try:
+        serve(host=host, port=port)
+    finally:
+        worker_process.terminate()
+        worker_process.wait(timeout=30)
