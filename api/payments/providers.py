@@ -431,19 +431,34 @@ class StripeProvider:
     async def refund(self, *, ref: str, amount_cents: int, idempotency_key: str) -> ProviderRefund:
         try:
             refund = await self._client.v1.refunds.create_async(
-                {"payment_intent": ref, "amount": amount_cents},
+                {
+                    "payment_intent": ref,
+                    "amount": amount_cents,
+                    "metadata": {"refund_id": idempotency_key},
+                },
                 {"idempotency_key": idempotency_key},
             )
         except stripe.InvalidRequestError as exc:
             return ProviderRefund(
                 ref="", status=RefundStatus.failed, failure_code=exc.code or "invalid_request"
             )
+        return self._refund_view(refund)
+
+    def _refund_view(self, refund: Any) -> ProviderRefund:
         status = {
             "succeeded": RefundStatus.succeeded,
             "failed": RefundStatus.failed,
             "canceled": RefundStatus.failed,
         }.get(refund.status or "", RefundStatus.pending)
-        return ProviderRefund(ref=refund.id, status=status)
+        failure = getattr(refund, "failure_reason", None) if status == RefundStatus.failed else None
+        return ProviderRefund(ref=refund.id, status=status, failure_code=failure)
+
+    async def retrieve_refund(self, ref: str) -> tuple[str | None, ProviderRefund]:
+        """Our refund's id (from the metadata we sent) and the refund as Stripe has it now."""
+        refund = await self._client.v1.refunds.retrieve_async(ref)
+        metadata = getattr(refund, "metadata", None)
+        ours = getattr(metadata, "refund_id", None) if metadata is not None else None
+        return (str(ours) if ours else None), self._refund_view(refund)
 
     async def dispute_amount(self, dispute_id: str) -> tuple[str, int]:
         """The payment intent and amount of a dispute, read again from Stripe."""

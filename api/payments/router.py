@@ -306,6 +306,15 @@ async def stripe_webhook(
             await service.chargeback(
                 session, payment=payment, amount_cents=amount, reference=object_id
             )
+    elif kind in ("refund.created", "refund.updated", "refund.failed"):
+        refund_id, current_refund = await provider.retrieve_refund(object_id)
+        if not await service.first_delivery(
+            session, provider="stripe", event_id=event.id, event_type=kind
+        ):
+            return WebhookAck(received=True, duplicate=True)
+        ours = await service.our_refund(session, refund_id=refund_id)
+        if ours is not None:
+            await service.apply_refund(session, refund_id=ours, result=current_refund)
     elif not await service.first_delivery(
         session, provider="stripe", event_id=event.id, event_type=kind
     ):

@@ -505,3 +505,12 @@ async def invoices_visible_or_raise(
     ):
         return documents
     raise InvoiceNotFound(f"No invoice for booking {booking_id}.", field="bookingId")
+
+
+async def our_refund(session: AsyncSession, *, refund_id: str | None) -> uuid.UUID | None:
+    """The id of our refund a provider's refund names in its metadata, if it is ours."""
+    try:
+        found = await session.get(Refund, uuid.UUID(refund_id or ""))
+    except ValueError:
+        return None
+    return found.id if found is not None else None

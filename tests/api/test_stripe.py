@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from api.payments import service as payments
 from api.payments.models import LedgerEntry
 from tests.api.factories import Api
 from tests.api.test_payments import _held, _ledger
@@ -221,3 +223,32 @@ async def test_webhooks_with_a_bad_signature_are_refused(
     assert response.json()["code"] == "webhook.invalid_signature"
     unsigned = await api.client.post("/payments/webhooks/stripe", content=b"{}")
     assert unsigned.status_code == 400
+
+
+async def test_a_refund_stripe_settles_later_is_recorded_from_its_webhook(
+    api: Api, stripe_server: str
+) -> None:
+    _, buyer, booking = await _held(api)
+    paid = await _pay(api, buyer, booking, await _payment_method(stripe_server, "4242424242424242"))
+    payment = paid.json()
+    state = api.app.state
+    async with state.sessionmaker() as session:
+        refund = await payments.request_refund(
+            session,
+            payment_id=uuid.UUID(payment["id"]),
+            amount_cents=1000,
+            reason="goodwill",
+            requested_by=None,
+        )
+        await session.commit()
+    # Stripe accepted the refund, but our process stopped before recording the answer.
+    answer = await state.payment_providers["stripe"].refund(
+        ref=payment["provider_ref"], amount_cents=1000, idempotency_key=str(refund.id)
+    )
+    assert (await _ledger(api, payment["id"])).get("refund") is None
+    delivered = await _deliver(api, _event("evt_r1", "refund.updated", answer.ref, "refund"))
+    assert delivered.json() == {"received": True, "duplicate": False}
+    assert (await _ledger(api, payment["id"]))["refund"] == -1000
+    again = await _deliver(api, _event("evt_r1", "refund.updated", answer.ref, "refund"))
+    assert again.json()["duplicate"] is True
+    assert (await _ledger(api, payment["id"]))["refund"] == -1000
