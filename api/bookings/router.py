@@ -288,19 +288,7 @@ async def event_attendees(
 
 
 def _entry_view(entry: WaitlistEntry, position: int | None) -> WaitlistEntryOut:
-    return WaitlistEntryOut(
-        id=entry.id,
-        event_id=entry.event_id,
-        ticket_type_id=entry.ticket_type_id,
-        user_id=entry.user_id,
-        quantity=entry.quantity,
-        status=entry.status,
-        position=position,
-        created_at=entry.created_at,
-        offered_at=entry.offered_at,
-        offer_expires_at=entry.offer_expires_at,
-        booking_id=entry.booking_id,
-    )
+    return WaitlistEntryOut.model_validate(entry).model_copy(update={"position": position})
 
 
 @router.post(

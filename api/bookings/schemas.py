@@ -121,13 +121,17 @@ class WaitlistJoin(BaseModel):
 
 
 class WaitlistEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     event_id: uuid.UUID
     ticket_type_id: uuid.UUID
     user_id: uuid.UUID
     quantity: int
     status: WaitlistStatus
-    position: int | None = Field(description="Place in the queue while waiting, 1 is next")
+    position: int | None = Field(
+        default=None, description="Place in the queue while waiting, 1 is next"
+    )
     created_at: datetime
     offered_at: datetime | None
     offer_expires_at: datetime | None

@@ -229,9 +229,13 @@ async def release_expired(
         )
     ).all()
     await capacity.give_back(session, [(type_id, int(count)) for type_id, count in seats])
-    for booking_id in sorted(expired):
-        booking = await session.get(Booking, booking_id, populate_existing=True)
-        assert booking is not None
+    lapsed = await session.scalars(
+        select(Booking)
+        .where(Booking.id.in_(expired))
+        .order_by(Booking.id)
+        .execution_options(populate_existing=True)
+    )
+    for booking in list(lapsed):
         capacity.transition(
             session,
             booking,
@@ -241,7 +245,7 @@ async def release_expired(
             reason="hold lapsed",
         )
         await capacity.announce(session, "booking.expired", booking)
-        await close_offer(session, booking_id=booking_id, status=WaitlistStatus.lapsed, now=now)
+        await close_offer(session, booking_id=booking.id, status=WaitlistStatus.lapsed, now=now)
     await offer(session, ticket_type_ids=[type_id for type_id, _ in seats], now=now)
     return len(expired)
 
@@ -350,24 +354,24 @@ async def list_entries(
             .limit(page_size)
         )
     )
-    result: list[tuple[WaitlistEntry, int | None]] = []
-    for entry in entries:
-        position = None
-        if entry.status == WaitlistStatus.waiting:
-            ahead = await session.scalar(
-                select(func.count()).where(
-                    WaitlistEntry.ticket_type_id == entry.ticket_type_id,
-                    WaitlistEntry.status == WaitlistStatus.waiting,
-                    (WaitlistEntry.created_at < entry.created_at)
-                    | (
-                        (WaitlistEntry.created_at == entry.created_at)
-                        & (WaitlistEntry.id < entry.id)
+    # Everyone's place in their ticket type's queue, in one query.
+    positions: dict[uuid.UUID, int] = dict(
+        (
+            await session.execute(
+                select(
+                    WaitlistEntry.id,
+                    func.row_number().over(
+                        partition_by=WaitlistEntry.ticket_type_id,
+                        order_by=(WaitlistEntry.created_at, WaitlistEntry.id),
                     ),
+                ).where(
+                    WaitlistEntry.event_id == event_id,
+                    WaitlistEntry.status == WaitlistStatus.waiting,
                 )
             )
-            position = int(ahead or 0) + 1
-        result.append((entry, position))
-    return result, total
+        ).all()
+    )
+    return [(entry, positions.get(entry.id)) for entry in entries], total
 
 
 async def close_for_event(session: AsyncSession, *, event_id: uuid.UUID, now: datetime) -> None:

@@ -10,6 +10,7 @@ Latin-1); the stored invoice keeps it.
 from __future__ import annotations
 
 import uuid
+from contextlib import suppress
 from typing import Any
 
 from fpdf import FPDF
@@ -34,11 +35,11 @@ async def _next_number(session: AsyncSession, organizer_id: uuid.UUID) -> int:
         number = taken.scalar_one_or_none()
         if number is not None:
             return int(number)
-        try:  # the organizer's first invoice
+        # The organizer's first invoice: create the counter (or find it created concurrently)
+        # and take the number from it on the next turn.
+        with suppress(IntegrityError):
             async with session.begin_nested():
                 session.add(InvoiceCounter(organizer_id=organizer_id, last_number=0))
-        except IntegrityError:
-            pass  # created concurrently: take the number from it
 
 
 def _party(user: Any) -> dict[str, Any]:
