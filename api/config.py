@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///var/tessera.db"
     database_pool_size: int = Field(default=10, ge=1)
+    # How long a statement waits for a lock (a row on PostgreSQL, the write lock on SQLite)
+    # before the request is answered 503 with Retry-After.
+    database_lock_timeout_ms: int = Field(default=5000, ge=50, le=60_000)
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     public_base_url: str = "http://127.0.0.1:8000"
 

@@ -65,14 +65,17 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # SQLAlchemy, not the driver, begins transactions (see _sqlite_begin).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+def _sqlite_pragmas(lock_timeout_ms: int) -> Any:
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy, not the driver, begins transactions (see _sqlite_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout_ms)}")
+        cursor.close()
+
+    return connect
 
 
 def _sqlite_begin(connection: Any) -> None:
@@ -84,11 +87,12 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
+def make_engine(url: str, *, pool_size: int = 10, lock_timeout_ms: int = 5000) -> AsyncEngine:
+    """An async engine for SQLite (aiosqlite) or PostgreSQL (asyncpg). A lock waited for longer
+    than `lock_timeout_ms` fails the statement (answered 503 + Retry-After), never hangs."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(lock_timeout_ms))
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(
@@ -97,7 +101,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         pool_pre_ping=True,
         # A lock wait that lasts is answered 503 + Retry-After (api/errors.py), not a hang.
-        connect_args={"server_settings": {"timezone": "UTC", "lock_timeout": "5s"}},
+        connect_args={
+            "server_settings": {"timezone": "UTC", "lock_timeout": f"{int(lock_timeout_ms)}ms"}
+        },
     )
 
 

@@ -82,7 +82,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level, json=settings.log_json)
-        engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
+        engine = make_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            lock_timeout_ms=settings.database_lock_timeout_ms,
+        )
         try:
             await ensure_migrated(settings, engine)
             app.state.engine = engine

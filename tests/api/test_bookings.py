@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -300,3 +301,29 @@ async def test_organizer_listing_shows_sales(api: Api) -> None:
     }
     public = (await api.client.get("/events")).json()
     assert public["items"][0]["sales"] is None
+
+
+@pytest.mark.parametrize("settings_overrides", [{"database_lock_timeout_ms": 300}])
+async def test_a_lock_held_too_long_answers_503_and_holds_nothing(
+    api: Api, backend: str, settings_overrides: dict[str, object]
+) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner, tickets=[ticket_body(quantity=5)])
+    buyer = await api.signed_in()
+    ticket_type_id = uuid.UUID(event["ticket_types"][0]["id"])
+    async with api.app.state.sessionmaker() as blocker:
+        # Another transaction holds the ticket type's row (PostgreSQL) or, on SQLite, the
+        # database's write lock, longer than a request will wait.
+        await blocker.execute(
+            update(TicketType)
+            .where(TicketType.id == ticket_type_id)
+            .values(sort_order=TicketType.sort_order)
+        )
+        refused = await _book(api, buyer, event, (0, 1))
+        await blocker.rollback()
+    assert refused.status_code == 503, refused.text
+    assert (refused.json()["code"], refused.headers["retry-after"]) == ("database.busy", "1")
+    assert await _reserved(api) == {"General admission": 0}
+    async with api.app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Booking)) == 0
+    assert (await _book(api, buyer, event, (0, 1))).status_code == 201  # and then it works
