@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str | None = None
+    # The sandbox announces what happens to its payments as Stripe does: events signed with this
+    # secret, delivered by the worker to {public_base_url}/payments/webhooks/sandbox. Outcomes
+    # that Stripe's test mode gives later (a SEPA debit clearing, a dispute) land this many
+    # seconds after the payment.
+    sandbox_webhook_secret: SecretStr = SecretStr("whsec_tessera_sandbox")
+    sandbox_settle_seconds: float = Field(default=5.0, ge=0, le=24 * 3600)
 
     media_dir: Path = Path("var/media")
     media_url: str | None = Field(

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import Annotated
 
+import httpx
 import typer
 import uvicorn
 
@@ -19,7 +20,7 @@ from api.migrate import upgrade
 from api.notifications.service import deliver_pending
 from api.observability import configure_logging
 from api.payments import service as payments_service
-from api.payments.providers import close_providers, make_providers
+from api.payments.providers import SandboxProvider, close_providers, make_providers
 from tessera.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_users
 
 app = typer.Typer(help="Tessera: event ticketing with an analytics-first data platform.")
@@ -80,7 +81,8 @@ def worker(
     ] = False,
 ) -> None:
     """Deliver requested notifications, refund cancelled paid bookings, expire lapsed holds
-    (their seats go to the waitlist), announce reminders, mark ended events completed."""
+    (their seats go to the waitlist), announce reminders, mark ended events completed, and let
+    the payment sandbox settle later outcomes and deliver its webhooks."""
     settings = get_settings()
     parent = os.getppid()
     configure_logging(settings.log_level, json=settings.log_json)
@@ -89,10 +91,18 @@ def worker(
         engine = make_engine(settings.database_url)
         sessionmaker = make_sessionmaker(engine)
         providers = make_providers(sessionmaker, settings)
+        sandbox = providers.get("sandbox")
+        webhook_url = f"{settings.public_base_url.rstrip('/')}/payments/webhooks/sandbox"
+        http = httpx.AsyncClient(timeout=10)
         try:
             while True:
                 delivered = await deliver_pending(sessionmaker, settings)
                 await payments_service.refund_cancelled_bookings(sessionmaker, providers)
+                if isinstance(sandbox, SandboxProvider):
+                    await sandbox.advance()
+                    await sandbox.deliver_events(
+                        http, webhook_url, settings.sandbox_webhook_secret.get_secret_value()
+                    )
                 async with sessionmaker() as session:
                     completed = await events_service.complete_ended(session)
                     await bookings_service.release_expired(session, now=utcnow())
@@ -107,6 +117,7 @@ def worker(
                 if delivered == 0:
                     await asyncio.sleep(interval)
         finally:
+            await http.aclose()
             await close_providers(providers)
             await engine.dispose()
 

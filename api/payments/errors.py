@@ -59,6 +59,10 @@ class InvalidWebhook(BadRequest):
     code = "webhook.invalid_signature"
 
 
+class UnknownWebhookObject(BadRequest):
+    code = "webhook.unknown_object"
+
+
 class InvoiceNotFound(NotFound):
     code = "invoice.not_found"
 

@@ -124,6 +124,28 @@ class SandboxIntent(Base):
     failure_code: Mapped[str | None] = mapped_column(String(50))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When an outcome that arrives later (a bank debit clearing, a dispute) lands.
+    settles_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class SandboxEvent(Base):
+    """An event the sandbox announces, as Stripe's `Event` objects: the object's state when it
+    happened, delivered by the worker to /payments/webhooks/sandbox with Stripe's signature
+    scheme, retried with backoff until the endpoint answers 2xx."""
+
+    __tablename__ = "sandbox_events"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[str] = mapped_column(String(40), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+    __table_args__ = (Index("ix_sandbox_events_undelivered", "delivered_at", "created_at"),)
 
 
 class RefundStatus(enum.StrEnum):
@@ -149,7 +171,9 @@ class Refund(Base):
         Enum(RefundStatus, native_enum=False, length=20, validate_strings=True)
     )
     reason: Mapped[str | None] = mapped_column(String(300))
-    provider_ref: Mapped[str | None] = mapped_column(String(100))
+    # The provider's refund: unique, so a refund made in the provider's dashboard and announced
+    # twice (refund.created, charge.refunded) is recorded once.
+    provider_ref: Mapped[str | None] = mapped_column(String(100), unique=True, index=True)
     failure_code: Mapped[str | None] = mapped_column(String(50))
     requested_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     # The outbox event that asked for it (a cancellation), so it is asked for once.

@@ -1,4 +1,5 @@
-"""Payment providers behind one interface: the sandbox now; Stripe and manual payments next.
+"""Payment providers behind one interface: the sandbox (Stripe's test mode without an account),
+Stripe, and manual payments (bank transfer, pay at the door).
 
 A provider is another party's server. We call it outside our own transactions, always with an
 idempotency key (our payment id), so a call repeated after a crash finds the first one's result
@@ -7,18 +8,31 @@ instead of charging twice.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import hmac
+import json
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+import httpx
 import stripe
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.config import Settings
+from api.db import utcnow
 from api.payments.errors import UnknownManualMethod, UnknownStripeMethod, UnknownTestCard
-from api.payments.models import PaymentStatus, RefundStatus, SandboxIntent, SandboxRefund
+from api.payments.models import (
+    PaymentStatus,
+    RefundStatus,
+    SandboxEvent,
+    SandboxIntent,
+    SandboxRefund,
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,9 @@ class ProviderRefund:
     ref: str
     status: RefundStatus
     failure_code: str | None = None
+    # As read back from the provider: the payment it refunds and how much.
+    payment_ref: str | None = None
+    amount_cents: int | None = None
 
 
 class PaymentProvider(Protocol):
@@ -65,13 +82,31 @@ class PaymentProvider(Protocol):
     ) -> ProviderRefund: ...
 
 
+class WebhookSource(Protocol):
+    """A provider that announces changes through webhooks; the handler reads each object again
+    from it, so a forged, repeated or late event can only re-apply the provider's truth."""
+
+    name: str
+
+    async def retrieve(self, ref: str) -> ProviderPayment: ...
+
+    async def retrieve_refund(self, ref: str) -> tuple[str | None, ProviderRefund]: ...
+
+    async def refunds_of_charge(self, charge_id: str) -> list[str]: ...
+
+    async def dispute_amount(self, dispute_id: str) -> tuple[str, int]: ...
+
+
 @dataclass(frozen=True)
 class TestCard:
     number: str
     token: str
     brand: str
-    outcome: str  # "succeeded", "requires_action" or a decline code
+    outcome: str  # "succeeded", "requires_action", "processing" or a decline code
     message: str
+    # What happens later, as in Stripe's test mode: "succeeded" or a failure code for a
+    # payment still processing, "dispute" for one that succeeded.
+    later: str | None = None
 
 
 # Stripe's documented test cards and their PaymentMethod tokens.
@@ -101,6 +136,31 @@ TEST_CARDS = (
         "requires_action",
         "This payment needs 3-D Secure authentication.",
     ),
+    TestCard(
+        "4000000000000259",
+        "pm_card_createDispute",
+        "visa",
+        "succeeded",
+        "Payment succeeded; the card holder disputes it later.",
+        later="dispute",
+    ),
+    # SEPA Direct Debit test IBANs: the debit is `processing`, then clears or fails.
+    TestCard(
+        "DE89370400440532013000",
+        "pm_sepaDebit_success",
+        "sepa_debit",
+        "processing",
+        "The debit clears after a while.",
+        later="succeeded",
+    ),
+    TestCard(
+        "DE62370400440532013001",
+        "pm_sepaDebit_failure",
+        "sepa_debit",
+        "processing",
+        "The debit fails after a while.",
+        later="insufficient_funds",
+    ),
 )
 
 
@@ -114,7 +174,7 @@ FAILURES = {
 def find_test_card(payment_method: str) -> TestCard:
     wanted = payment_method.replace(" ", "").replace("-", "")
     for card in TEST_CARDS:
-        if wanted in (card.number, card.token):
+        if wanted in (card.number, card.token) or wanted.upper() == card.number:
             return card
     raise UnknownTestCard(
         "The sandbox takes Stripe's test cards: "
@@ -129,17 +189,45 @@ def stripe_card_fee(amount_cents: int) -> int:
     return (amount_cents * 29 + 500) // 1000 + 30
 
 
+# How Stripe names a PaymentIntent's status, and the event that announces it.
+SANDBOX_STATUS = {
+    PaymentStatus.succeeded: ("succeeded", "payment_intent.succeeded"),
+    PaymentStatus.failed: ("requires_payment_method", "payment_intent.payment_failed"),
+    PaymentStatus.requires_action: ("requires_action", "payment_intent.requires_action"),
+    PaymentStatus.processing: ("processing", "payment_intent.processing"),
+}
+
+
+def stripe_signature(payload: bytes, secret: str, timestamp: int) -> str:
+    """Stripe's webhook signature header: HMAC-SHA256 of "timestamp.payload" as `v1`."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def _webhook_backoff(attempts: int) -> timedelta:
+    """Like Stripe's retries: soon at first, then less often, at most hourly."""
+    return timedelta(seconds=min(3600.0, 5.0 * 3 ** max(0, attempts - 1)))
+
+
 class SandboxProvider:
     """Behaves like Stripe's test mode: test cards decide the outcome, 3-D Secure cards wait for
-    authentication, and a repeated call with one idempotency key returns the first result."""
+    authentication, SEPA debits are `processing` and clear (or fail) later, a dispute card is
+    disputed later, and a repeated call with one idempotency key returns the first result.
+    Every change is announced as a Stripe-shaped event that the worker delivers, signed, to the
+    sandbox webhook endpoint."""
 
     name = "sandbox"
 
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settle_after: timedelta = timedelta(seconds=5),
+    ) -> None:
+        self._sessions = sessionmaker
+        self._settle_after = settle_after
+
     def check(self, payment_method: str) -> None:
         find_test_card(payment_method)
-
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessionmaker
 
     def _view(self, intent: SandboxIntent) -> ProviderPayment:
         card = find_test_card(intent.card)
@@ -161,6 +249,36 @@ class SandboxProvider:
             ),
         )
 
+    @staticmethod
+    def _announce(session: AsyncSession, kind: str, data: dict[str, Any]) -> None:
+        session.add(
+            SandboxEvent(
+                id=f"evt_sandbox_{secrets.token_hex(12)}",
+                type=kind,
+                object_id=data["id"],
+                data=data,
+                created_at=utcnow(),
+            )
+        )
+
+    def _announce_intent(self, session: AsyncSession, intent: SandboxIntent) -> None:
+        status, kind = SANDBOX_STATUS[PaymentStatus(intent.status)]
+        self._announce(
+            session,
+            kind,
+            {
+                "id": intent.id,
+                "object": "payment_intent",
+                "amount": intent.amount_cents,
+                "currency": intent.currency.lower(),
+                "status": status,
+                "metadata": intent.extra.get("metadata", {}),
+                "last_payment_error": (
+                    {"code": intent.failure_code} if intent.failure_code else None
+                ),
+            },
+        )
+
     async def create(
         self,
         *,
@@ -171,10 +289,8 @@ class SandboxProvider:
         metadata: dict[str, str],
     ) -> ProviderPayment:
         card = find_test_card(payment_method)
-        if card.outcome == "succeeded":
-            status, failure = PaymentStatus.succeeded, None
-        elif card.outcome == "requires_action":
-            status, failure = PaymentStatus.requires_action, None
+        if card.outcome in ("succeeded", "requires_action", "processing"):
+            status, failure = PaymentStatus(card.outcome), None
         else:
             status, failure = PaymentStatus.failed, card.outcome
         async with self._sessions() as session:
@@ -190,8 +306,10 @@ class SandboxProvider:
                 card=card.token,
                 failure_code=failure,
                 extra={"metadata": metadata, "secret": secrets.token_hex(12)},
+                settles_at=utcnow() + self._settle_after if card.later else None,
             )
             session.add(intent)
+            self._announce_intent(session, intent)
             try:
                 await session.commit()
             except IntegrityError:  # the same key, concurrently: the first one stands
@@ -209,7 +327,8 @@ class SandboxProvider:
     async def retrieve(self, ref: str) -> ProviderPayment:
         async with self._sessions() as session:
             intent = await session.get(SandboxIntent, ref)
-            assert intent is not None, f"no sandbox intent {ref}"
+            if intent is None:
+                raise LookupError(f"no sandbox payment {ref}")
             return self._view(intent)
 
     async def authenticate(self, ref: str, *, succeed: bool) -> ProviderPayment:
@@ -220,17 +339,77 @@ class SandboxProvider:
             if intent.status == PaymentStatus.requires_action.value:
                 intent.status = (PaymentStatus.succeeded if succeed else PaymentStatus.failed).value
                 intent.failure_code = None if succeed else "authentication_failed"
+                self._announce_intent(session, intent)
                 await session.commit()
             return self._view(intent)
 
-    async def refund(self, *, ref: str, amount_cents: int, idempotency_key: str) -> ProviderRefund:
-        """Give back part or all of a succeeded payment; never more than is left of it."""
+    async def advance(self, now: datetime | None = None) -> int:
+        """Let what Stripe's test mode does later happen: debits that were `processing` clear
+        or fail, dispute cards are disputed. Each intent settles once, whoever runs this."""
+        now = now or utcnow()
+        async with self._sessions() as session:
+            due = (
+                await session.scalars(
+                    select(SandboxIntent.id)
+                    .where(SandboxIntent.settles_at <= now)
+                    .order_by(SandboxIntent.settles_at)
+                    .limit(100)
+                )
+            ).all()
+            settled = 0
+            for ref in due:
+                taken = await session.execute(
+                    update(SandboxIntent)
+                    .where(SandboxIntent.id == ref, SandboxIntent.settles_at.is_not(None))
+                    .values(settles_at=None)
+                )
+                if taken.rowcount != 1:  # type: ignore[attr-defined]
+                    continue  # another worker settled it
+                intent = await session.get(SandboxIntent, ref, populate_existing=True)
+                assert intent is not None
+                later = find_test_card(intent.card).later
+                if later == "dispute":
+                    self._announce(
+                        session,
+                        "charge.dispute.created",
+                        {
+                            "id": f"dp_sandbox_{secrets.token_hex(12)}",
+                            "object": "dispute",
+                            "amount": intent.amount_cents,
+                            "currency": intent.currency.lower(),
+                            "payment_intent": intent.id,
+                            "reason": "fraudulent",
+                            "status": "needs_response",
+                        },
+                    )
+                elif intent.status == PaymentStatus.processing.value:
+                    succeeded = later == "succeeded"
+                    intent.status = (
+                        PaymentStatus.succeeded if succeeded else PaymentStatus.failed
+                    ).value
+                    intent.failure_code = None if succeeded else later
+                    self._announce_intent(session, intent)
+                settled += 1
+            await session.commit()
+            return settled
+
+    async def refund(
+        self,
+        *,
+        ref: str,
+        amount_cents: int,
+        idempotency_key: str,
+        metadata: dict[str, str] | None = None,
+    ) -> ProviderRefund:
+        """Give back part or all of a succeeded payment; never more than is left of it. Our
+        refunds carry their id in the metadata; a refund made in the provider's dashboard
+        carries none."""
         async with self._sessions() as session:
             done = await session.scalar(
                 select(SandboxRefund).where(SandboxRefund.idempotency_key == idempotency_key)
             )
             if done is not None:
-                return ProviderRefund(ref=done.id, status=RefundStatus.succeeded)
+                return self._refund_view(done)
             intent = await session.get(SandboxIntent, ref)
             if intent is None or intent.status != PaymentStatus.succeeded.value:
                 return ProviderRefund(
@@ -252,6 +431,19 @@ class SandboxProvider:
                 amount_cents=amount_cents,
             )
             session.add(refund)
+            self._announce(
+                session,
+                "refund.created",
+                {
+                    "id": refund.id,
+                    "object": "refund",
+                    "amount": amount_cents,
+                    "currency": intent.currency.lower(),
+                    "payment_intent": ref,
+                    "status": "succeeded",
+                    "metadata": {"refund_id": idempotency_key} if metadata is None else metadata,
+                },
+            )
             try:
                 await session.commit()
             except IntegrityError:
@@ -259,7 +451,106 @@ class SandboxProvider:
                 return await self.refund(
                     ref=ref, amount_cents=amount_cents, idempotency_key=idempotency_key
                 )
-            return ProviderRefund(ref=refund.id, status=RefundStatus.succeeded)
+            return self._refund_view(refund)
+
+    @staticmethod
+    def _refund_view(refund: SandboxRefund) -> ProviderRefund:
+        return ProviderRefund(
+            ref=refund.id,
+            status=RefundStatus.succeeded,
+            payment_ref=refund.intent_id,
+            amount_cents=refund.amount_cents,
+        )
+
+    async def retrieve_refund(self, ref: str) -> tuple[str | None, ProviderRefund]:
+        async with self._sessions() as session:
+            refund = await session.get(SandboxRefund, ref)
+            if refund is None:
+                raise LookupError(f"no sandbox refund {ref}")
+            return refund.idempotency_key, self._refund_view(refund)
+
+    async def refunds_of_charge(self, charge_id: str) -> list[str]:
+        async with self._sessions() as session:
+            found = await session.scalars(
+                select(SandboxRefund.id).where(SandboxRefund.intent_id == charge_id)
+            )
+            return list(found)
+
+    async def dispute_amount(self, dispute_id: str) -> tuple[str, int]:
+        async with self._sessions() as session:
+            event = await session.scalar(
+                select(SandboxEvent).where(SandboxEvent.object_id == dispute_id)
+            )
+            if event is None:
+                raise LookupError(f"no sandbox dispute {dispute_id}")
+            return str(event.data["payment_intent"]), int(event.data["amount"])
+
+    async def deliver_events(self, http: httpx.AsyncClient, url: str, secret: str) -> int:
+        """POST the events not yet delivered, oldest first, signed as Stripe signs them; an
+        answer other than 2xx (or none) is tried again later with backoff. Delivery is at least
+        once: the endpoint skips events it has handled."""
+        now = utcnow()
+        async with self._sessions() as session:
+            due = (
+                await session.scalars(
+                    select(SandboxEvent)
+                    .where(
+                        SandboxEvent.delivered_at.is_(None),
+                        or_(
+                            SandboxEvent.next_attempt_at.is_(None),
+                            SandboxEvent.next_attempt_at <= now,
+                        ),
+                    )
+                    .order_by(SandboxEvent.created_at, SandboxEvent.id)
+                    .limit(100)
+                )
+            ).all()
+            pending = [(e.id, e.type, e.data, e.created_at, e.attempts) for e in due]
+            await session.commit()
+        delivered = 0
+        for event_id, kind, data, created_at, attempts in pending:
+            payload = json.dumps(
+                {
+                    "id": event_id,
+                    "object": "event",
+                    "type": kind,
+                    "created": int(created_at.timestamp()),
+                    "livemode": False,
+                    "data": {"object": data},
+                }
+            ).encode()
+            error: str | None = None
+            try:
+                answer = await http.post(
+                    url,
+                    content=payload,
+                    headers={
+                        "Content-Type": "application/json",
+                        "Stripe-Signature": stripe_signature(
+                            payload, secret, int(utcnow().timestamp())
+                        ),
+                    },
+                )
+                if not answer.is_success:
+                    error = f"HTTP {answer.status_code}: {answer.text[:200]}"
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"[:300]
+            async with self._sessions() as session:
+                values: dict[str, Any] = (
+                    {"delivered_at": utcnow(), "last_error": None}
+                    if error is None
+                    else {
+                        "attempts": attempts + 1,
+                        "next_attempt_at": utcnow() + _webhook_backoff(attempts + 1),
+                        "last_error": error,
+                    }
+                )
+                await session.execute(
+                    update(SandboxEvent).where(SandboxEvent.id == event_id).values(**values)
+                )
+                await session.commit()
+            delivered += error is None
+        return delivered
 
 
 MANUAL_METHODS = {
@@ -315,7 +606,9 @@ def make_providers(
 ) -> dict[str, PaymentProvider]:
     """Every provider this deployment can reach, by name; Stripe when it has a key."""
     providers: dict[str, PaymentProvider] = {
-        "sandbox": SandboxProvider(sessionmaker),
+        "sandbox": SandboxProvider(
+            sessionmaker, settle_after=timedelta(seconds=settings.sandbox_settle_seconds)
+        ),
         "manual": ManualProvider(),
     }
     if settings.stripe_secret_key is not None:
@@ -451,14 +744,31 @@ class StripeProvider:
             "canceled": RefundStatus.failed,
         }.get(refund.status or "", RefundStatus.pending)
         failure = getattr(refund, "failure_reason", None) if status == RefundStatus.failed else None
-        return ProviderRefund(ref=refund.id, status=status, failure_code=failure)
+        intent = getattr(refund, "payment_intent", None)
+        return ProviderRefund(
+            ref=refund.id,
+            status=status,
+            failure_code=failure,
+            payment_ref=str(getattr(intent, "id", intent)) if intent else None,
+            amount_cents=int(refund.amount) if getattr(refund, "amount", None) else None,
+        )
 
     async def retrieve_refund(self, ref: str) -> tuple[str | None, ProviderRefund]:
-        """Our refund's id (from the metadata we sent) and the refund as Stripe has it now."""
+        """Our refund's id (from the metadata we sent; none for a refund made in Stripe's
+        dashboard) and the refund as Stripe has it now."""
         refund = await self._client.v1.refunds.retrieve_async(ref)
         metadata = getattr(refund, "metadata", None)
         ours = getattr(metadata, "refund_id", None) if metadata is not None else None
-        return (str(ours) if ours else None), self._refund_view(refund)
+        view = self._refund_view(refund)
+        if view.payment_ref is None and getattr(refund, "charge", None):
+            charge = await self._client.v1.charges.retrieve_async(str(refund.charge))
+            view = dataclasses.replace(view, payment_ref=str(charge.payment_intent))
+        return (str(ours) if ours else None), view
+
+    async def refunds_of_charge(self, charge_id: str) -> list[str]:
+        """The refunds of a charge (a `charge.refunded` event names the charge only)."""
+        found = await self._client.v1.refunds.list_async({"charge": charge_id, "limit": 100})
+        return [str(refund.id) for refund in found.data]
 
     async def dispute_amount(self, dispute_id: str) -> tuple[str, int]:
         """The payment intent and amount of a dispute, read again from Stripe."""

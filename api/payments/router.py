@@ -8,8 +8,10 @@ from typing import Annotated
 import stripe
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.dependencies import AdminDep, CurrentUser, require_role
+from api.config import Settings
 from api.deps import Public, SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
@@ -20,6 +22,7 @@ from api.payments.errors import (
     NotManual,
     NotPaymentManager,
     ProviderNotConfigured,
+    UnknownWebhookObject,
 )
 from api.payments.models import Payment, PaymentStatus
 from api.payments.providers import (
@@ -27,6 +30,7 @@ from api.payments.providers import (
     ProviderPayment,
     SandboxProvider,
     StripeProvider,
+    WebhookSource,
 )
 from api.payments.schemas import (
     FeeTerms,
@@ -251,76 +255,87 @@ async def mark_paid(
     return payment_view(payment, staff)
 
 
+WEBHOOK_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "An event, signed in the Stripe-Signature header",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+async def _receive(
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    source: WebhookSource,
+    secret: str,
+) -> WebhookAck:
+    payload = await request.body()
+    try:
+        event = stripe.Webhook.construct_event(
+            payload, request.headers.get("stripe-signature"), secret, tolerance=300
+        )
+    except (ValueError, stripe.SignatureVerificationError) as exc:
+        raise InvalidWebhook(f"This is not a valid {source.name} event: {exc}") from None
+    await session.commit()  # the provider is read outside our transaction
+    try:
+        first = await service.handle_webhook_event(
+            session,
+            settings,
+            source,
+            event_id=event.id,
+            kind=event.type,
+            object_id=str(event.data.object.id),
+        )
+    except (LookupError, stripe.InvalidRequestError) as exc:
+        raise UnknownWebhookObject(
+            f"The event names something {source.name} does not have: {exc}"
+        ) from None
+    await session.commit()
+    return WebhookAck(received=True, duplicate=not first)
+
+
 @router.post(
     "/payments/webhooks/stripe",
     response_model=WebhookAck,
     dependencies=[Public],
     responses=problem_responses(400),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "description": "A Stripe event, signed in the Stripe-Signature header",
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
-    },
+    openapi_extra=WEBHOOK_BODY,
 )
 async def stripe_webhook(
     request: Request, session: SessionDep, settings: SettingsDep, providers: ProvidersDep
 ) -> WebhookAck:
-    """Stripe's calls about payments, refunds and disputes. The signature (and its timestamp,
-    5 minutes' tolerance) is checked; each event is handled once; the object is read again from
-    Stripe, so events that come twice or out of order leave the latest state."""
+    """Stripe's calls about payments, refunds (also those made in Stripe's dashboard) and
+    disputes. The signature (and its timestamp, 5 minutes' tolerance) is checked; each event is
+    handled once; the object is read again from Stripe, so events that come twice or out of
+    order leave the latest state."""
     provider = providers.get("stripe")
     secret = settings.stripe_webhook_secret
     if not isinstance(provider, StripeProvider) or secret is None:
         raise ProviderNotConfigured("Stripe is not configured here.")
-    payload = await request.body()
-    try:
-        event = stripe.Webhook.construct_event(
-            payload,
-            request.headers.get("stripe-signature"),
-            secret.get_secret_value(),
-            tolerance=300,
-        )
-    except (ValueError, stripe.SignatureVerificationError) as exc:
-        raise InvalidWebhook(f"This is not a valid Stripe event: {exc}") from None
-    kind, object_id = event.type, str(event.data.object.id)
-    await session.commit()  # Stripe is read outside our transaction
-    if kind.startswith("payment_intent."):
-        current = await provider.retrieve(object_id)
-        if not await service.first_delivery(
-            session, provider="stripe", event_id=event.id, event_type=kind
-        ):
-            return WebhookAck(received=True, duplicate=True)
-        payment = await service.by_provider_ref(session, provider="stripe", ref=object_id)
-        if payment is not None:
-            await service.apply(session, settings, payment_id=payment.id, result=current)
-    elif kind == "charge.dispute.created":
-        intent_id, amount = await provider.dispute_amount(object_id)
-        if not await service.first_delivery(
-            session, provider="stripe", event_id=event.id, event_type=kind
-        ):
-            return WebhookAck(received=True, duplicate=True)
-        payment = await service.by_provider_ref(session, provider="stripe", ref=intent_id)
-        if payment is not None:
-            await service.chargeback(
-                session, payment=payment, amount_cents=amount, reference=object_id
-            )
-    elif kind in ("refund.created", "refund.updated", "refund.failed"):
-        refund_id, current_refund = await provider.retrieve_refund(object_id)
-        if not await service.first_delivery(
-            session, provider="stripe", event_id=event.id, event_type=kind
-        ):
-            return WebhookAck(received=True, duplicate=True)
-        ours = await service.our_refund(session, refund_id=refund_id)
-        if ours is not None:
-            await service.apply_refund(session, refund_id=ours, result=current_refund)
-    elif not await service.first_delivery(
-        session, provider="stripe", event_id=event.id, event_type=kind
-    ):
-        return WebhookAck(received=True, duplicate=True)
-    await session.commit()
-    return WebhookAck(received=True, duplicate=False)
+    return await _receive(request, session, settings, provider, secret.get_secret_value())
+
+
+@router.post(
+    "/payments/webhooks/sandbox",
+    response_model=WebhookAck,
+    dependencies=[Public],
+    responses=problem_responses(400),
+    openapi_extra=WEBHOOK_BODY,
+)
+async def sandbox_webhook(
+    request: Request, session: SessionDep, settings: SettingsDep, providers: ProvidersDep
+) -> WebhookAck:
+    """The sandbox's events, delivered by the worker exactly as Stripe delivers its own (the
+    same signature scheme, with the sandbox webhook secret), so the whole asynchronous flow can
+    be watched locally: a SEPA debit clearing, a dispute, a refund made at the provider."""
+    sandbox = providers.get("sandbox")
+    if not isinstance(sandbox, SandboxProvider):
+        raise ProviderNotConfigured("The sandbox is not configured here.")
+    return await _receive(
+        request, session, settings, sandbox, settings.sandbox_webhook_secret.get_secret_value()
+    )
 
 
 @router.get(

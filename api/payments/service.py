@@ -44,7 +44,12 @@ from api.payments.models import (
     RefundStatus,
     WebhookEvent,
 )
-from api.payments.providers import PaymentProvider, ProviderPayment, ProviderRefund
+from api.payments.providers import (
+    PaymentProvider,
+    ProviderPayment,
+    ProviderRefund,
+    WebhookSource,
+)
 from api.users.models import Role, User
 
 FINAL = (PaymentStatus.succeeded, PaymentStatus.failed)
@@ -245,6 +250,7 @@ async def request_refund(
     reason: str | None,
     requested_by: uuid.UUID | None,
     source_event_id: uuid.UUID | None = None,
+    provider_ref: str | None = None,
 ) -> Refund:
     """Set the amount aside on the payment (a conditional update: never more than remains, even
     for concurrent requests) and record the refund as pending; the caller commits, then asks
@@ -282,6 +288,7 @@ async def request_refund(
         reason=reason,
         requested_by=requested_by,
         source_event_id=source_event_id,
+        provider_ref=provider_ref,
     )
     session.add(refund)
     await outbox.record(session, "refund.created", refund)
@@ -505,6 +512,99 @@ async def invoices_visible_or_raise(
     ):
         return documents
     raise InvoiceNotFound(f"No invoice for booking {booking_id}.", field="bookingId")
+
+
+REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed", "charge.refunded")
+
+
+async def handle_webhook_event(
+    session: AsyncSession,
+    settings: Settings,
+    source: WebhookSource,
+    *,
+    event_id: str,
+    kind: str,
+    object_id: str,
+) -> bool:
+    """Apply a provider's event; False when this event was handled before.
+
+    The object is read again from the provider first (the caller holds no transaction open),
+    so an event that comes late, twice or out of order applies the provider's current state,
+    never the state the event described."""
+    if kind.startswith("payment_intent."):
+        current = await source.retrieve(object_id)
+        if not await first_delivery(
+            session, provider=source.name, event_id=event_id, event_type=kind
+        ):
+            return False
+        payment = await by_provider_ref(session, provider=source.name, ref=object_id)
+        if payment is not None:
+            await apply(session, settings, payment_id=payment.id, result=current)
+    elif kind == "charge.dispute.created":
+        intent_id, amount = await source.dispute_amount(object_id)
+        if not await first_delivery(
+            session, provider=source.name, event_id=event_id, event_type=kind
+        ):
+            return False
+        payment = await by_provider_ref(session, provider=source.name, ref=intent_id)
+        if payment is not None:
+            await chargeback(session, payment=payment, amount_cents=amount, reference=object_id)
+    elif kind in REFUND_EVENTS:
+        refund_ids = (
+            await source.refunds_of_charge(object_id) if kind == "charge.refunded" else [object_id]
+        )
+        refunds = [await source.retrieve_refund(ref) for ref in refund_ids]
+        if not await first_delivery(
+            session, provider=source.name, event_id=event_id, event_type=kind
+        ):
+            return False
+        for ours, answer in refunds:
+            await settle_provider_refund(session, provider=source.name, ours=ours, result=answer)
+    elif not await first_delivery(
+        session, provider=source.name, event_id=event_id, event_type=kind
+    ):
+        return False
+    return True
+
+
+async def settle_provider_refund(
+    session: AsyncSession, *, provider: str, ours: str | None, result: ProviderRefund
+) -> Refund | None:
+    """Bring a refund the provider reports in line: one of ours (named in its metadata, or
+    known by its provider id) gets the provider's answer; one made in the provider's dashboard
+    is recorded as a refund of its payment (once, however often it is announced) with its
+    ledger entry and credit note."""
+    refund_id = await our_refund(session, refund_id=ours)
+    if refund_id is None and result.ref:
+        refund_id = await session.scalar(select(Refund.id).where(Refund.provider_ref == result.ref))
+    if refund_id is None:
+        refund_id = await _record_outside_refund(session, provider=provider, result=result)
+    if refund_id is None:
+        return None
+    return await apply_refund(session, refund_id=refund_id, result=result)
+
+
+async def _record_outside_refund(
+    session: AsyncSession, *, provider: str, result: ProviderRefund
+) -> uuid.UUID | None:
+    if result.status == RefundStatus.failed or not result.payment_ref or not result.amount_cents:
+        return None
+    payment = await by_provider_ref(session, provider=provider, ref=result.payment_ref)
+    if payment is None:
+        return None
+    try:
+        async with session.begin_nested():
+            refund = await request_refund(
+                session,
+                payment_id=payment.id,
+                amount_cents=result.amount_cents,
+                reason=f"refunded at {provider}",
+                requested_by=None,
+                provider_ref=result.ref,
+            )
+    except IntegrityError:  # announced twice at once: the other delivery recorded it
+        return await session.scalar(select(Refund.id).where(Refund.provider_ref == result.ref))
+    return refund.id
 
 
 async def our_refund(session: AsyncSession, *, refund_id: str | None) -> uuid.UUID | None:

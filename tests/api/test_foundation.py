@@ -190,6 +190,7 @@ EXPECTED_OPERATIONS = {
     ("post", "/payments/{paymentId}/refunds"),
     ("post", "/payments/{paymentId}/mark-paid"),
     ("post", "/payments/webhooks/stripe"),
+    ("post", "/payments/webhooks/sandbox"),
     ("get", "/bookings/{bookingId}/invoice"),
     ("get", "/admin/organizers/{userId}/fees"),
     ("put", "/admin/organizers/{userId}/fees"),

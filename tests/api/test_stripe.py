@@ -258,3 +258,31 @@ async def test_a_refund_stripe_settles_later_is_recorded_from_its_webhook(
     again = await _deliver(api, _event("evt_r1", "refund.updated", answer.ref, "refund"))
     assert again.json()["duplicate"] is True
     assert (await _ledger(api, payment["id"]))["refund"] == -1000
+
+
+async def test_a_refund_made_in_stripes_dashboard_is_recorded_once(
+    api: Api, stripe_server: str
+) -> None:
+    _, buyer, booking = await _held(api)
+    paid = await _pay(api, buyer, booking, await _payment_method(stripe_server, "4242424242424242"))
+    payment = paid.json()
+    async with httpx.AsyncClient(base_url=stripe_server, auth=("sk_test_tessera", "")) as dashboard:
+        intent = (await dashboard.get(f"/v1/payment_intents/{payment['provider_ref']}")).json()
+        charge_id = (
+            intent["latest_charge"]["id"]
+            if isinstance(intent["latest_charge"], dict)
+            else intent["latest_charge"]
+        )
+        made = await dashboard.post("/v1/refunds", data={"charge": charge_id, "amount": "5000"})
+        assert made.status_code == 200, made.text
+    refund_id = made.json()["id"]
+    # Stripe announces it as the charge refunded and as a refund created; we record it once.
+    first = await _deliver(api, _event("evt_d1", "charge.refunded", charge_id, "charge"))
+    assert first.json() == {"received": True, "duplicate": False}
+    second = await _deliver(api, _event("evt_d2", "refund.created", refund_id, "refund"))
+    assert second.json() == {"received": True, "duplicate": False}
+    assert (await _ledger(api, payment["id"]))["refund"] == -5000
+    shown = await api.client.get(f"/payments/{payment['id']}", headers=buyer.headers)
+    assert shown.json()["refunded_cents"] == 5000
+    booked = await api.client.get(f"/bookings/{booking['id']}", headers=buyer.headers)
+    assert booked.json()["status"] == "refunded"
