@@ -14,9 +14,18 @@ import pytest
 from sqlalchemy import func, select, update
 
 from api.db import utcnow
-from api.payments.models import Invoice, InvoiceKind, Payment, Refund, SandboxEvent
-from api.payments.providers import SandboxProvider, stripe_signature
-from tests.api.factories import Api
+from api.payments.models import (
+    Invoice,
+    InvoiceKind,
+    Payment,
+    Refund,
+    SandboxEvent,
+    SandboxIntent,
+    SandboxRefund,
+)
+from api.payments.providers import SandboxProvider, stripe_card_fee, stripe_signature
+from api.users.models import Role
+from tests.api.factories import Api, TestUser
 from tests.api.test_bookings import _reserved
 from tests.api.test_payments import _held, _ledger, _pay
 
@@ -264,3 +273,51 @@ async def test_a_sandbox_event_for_something_unknown_is_refused(api: Api) -> Non
         },
     )
     assert (answer.status_code, answer.json()["code"]) == (400, "webhook.unknown_object")
+
+
+async def test_the_ledger_matches_what_the_provider_holds(api: Api) -> None:
+    """Whatever mix of payments and refunds (ours, concurrent ones, refused ones, refunds made
+    at the provider), each payment's ledger equals the provider's own books: the charge less
+    its refunds, and less its fee for the balance the provider keeps for us."""
+    owner, buyer, booking = await _held(api)
+    first = (await _pay(api, buyer, booking, "pm_card_visa")).json()
+    _, other_buyer, other = await _held(api, quantity=1)
+    second = (await _pay(api, other_buyer, other, "pm_sepaDebit_success")).json()
+    await _later(api)
+    await _deliver(api)
+    admin = await api.signed_in(Role.admin)
+
+    async def refund(payment_id: str, amount: int, who: TestUser) -> int:
+        answer = await api.client.post(
+            f"/payments/{payment_id}/refunds", headers=who.headers, json={"amount_cents": amount}
+        )
+        return answer.status_code
+
+    statuses = await asyncio.gather(
+        refund(first["id"], 3000, owner), refund(first["id"], 3000, admin)
+    )
+    assert sorted(statuses) == [201, 409]
+    await _refund_at_the_provider(api, first, 500)
+    assert await refund(second["id"], 1000, admin) == 201
+    assert await refund(second["id"], 5000, admin) == 409
+    await _deliver(api)
+    for payment in (first, second):
+        async with api.app.state.sessionmaker() as session:
+            intent = await session.get(SandboxIntent, payment["provider_ref"])
+            assert intent is not None
+            given_back = int(
+                await session.scalar(
+                    select(func.coalesce(func.sum(SandboxRefund.amount_cents), 0)).where(
+                        SandboxRefund.intent_id == intent.id
+                    )
+                )
+                or 0
+            )
+            held, fee = intent.amount_cents - given_back, stripe_card_fee(intent.amount_cents)
+        ledger = await _ledger(api, payment["id"])
+        assert ledger["charge"] + ledger.get("refund", 0) == held
+        assert ledger["charge"] + ledger.get("refund", 0) + ledger["provider_fee"] == held - fee
+        shown = await api.client.get(f"/payments/{payment['id']}", headers=admin.headers)
+        assert shown.json()["refunded_cents"] == given_back
+    assert (await _ledger(api, first["id"]))["refund"] == -3500
+    assert (await _ledger(api, second["id"]))["refund"] == -1000

@@ -117,6 +117,11 @@ async def _deliver(api: Api, payload: dict[str, Any], **sign: Any):  # type: ign
     )
 
 
+def _charge_of(intent: dict[str, Any]) -> str:
+    charge = intent["latest_charge"]
+    return str(charge["id"] if isinstance(charge, dict) else charge)
+
+
 async def _pay(api: Api, buyer: Any, booking: dict[str, Any], method: str):  # type: ignore[no-untyped-def]
     return await api.client.post(
         f"/bookings/{booking['id']}/payments",
@@ -268,11 +273,7 @@ async def test_a_refund_made_in_stripes_dashboard_is_recorded_once(
     payment = paid.json()
     async with httpx.AsyncClient(base_url=stripe_server, auth=("sk_test_tessera", "")) as dashboard:
         intent = (await dashboard.get(f"/v1/payment_intents/{payment['provider_ref']}")).json()
-        charge_id = (
-            intent["latest_charge"]["id"]
-            if isinstance(intent["latest_charge"], dict)
-            else intent["latest_charge"]
-        )
+        charge_id = _charge_of(intent)
         made = await dashboard.post("/v1/refunds", data={"charge": charge_id, "amount": "5000"})
         assert made.status_code == 200, made.text
     refund_id = made.json()["id"]
@@ -286,3 +287,18 @@ async def test_a_refund_made_in_stripes_dashboard_is_recorded_once(
     assert shown.json()["refunded_cents"] == 5000
     booked = await api.client.get(f"/bookings/{booking['id']}", headers=buyer.headers)
     assert booked.json()["status"] == "refunded"
+
+
+async def test_a_dispute_lands_a_chargeback_once(api: Api, stripe_server: str) -> None:
+    _, buyer, booking = await _held(api)
+    paid = await _pay(api, buyer, booking, await _payment_method(stripe_server, "4242424242424242"))
+    payment = paid.json()
+    async with httpx.AsyncClient(base_url=stripe_server, auth=("sk_test_tessera", "")) as bank:
+        intent = (await bank.get(f"/v1/payment_intents/{payment['provider_ref']}")).json()
+        opened = await bank.post("/v1/disputes", data={"charge": _charge_of(intent)})
+        assert opened.status_code == 200, opened.text
+    dispute_id = opened.json()["id"]
+    event = _event("evt_dp1", "charge.dispute.created", dispute_id, "dispute")
+    assert (await _deliver(api, event)).json() == {"received": True, "duplicate": False}
+    assert (await _deliver(api, event)).json() == {"received": True, "duplicate": True}
+    assert (await _ledger(api, payment["id"]))["chargeback"] == -5000
