@@ -3,9 +3,13 @@
 import dagster as dg
 
 from pipelines.defs.dbt import definitions as dbt_definitions
+from pipelines.defs.ingest import definitions as ingest_definitions
+from pipelines.defs.publish import definitions as publish_definitions
 from pipelines.resources import shared_resources
 
 defs = dg.Definitions.merge(
     dg.Definitions(resources=shared_resources()),
     dbt_definitions.defs,
+    ingest_definitions.defs,
+    publish_definitions.defs,
 )

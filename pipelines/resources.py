@@ -8,6 +8,7 @@ from pydantic import Field
 
 DEFAULT_WAREHOUSE_PATH = "var/warehouse/tessera.duckdb"
 DEFAULT_DATABASE_URL = "sqlite:///var/tessera.db"
+DEFAULT_SNAPSHOT_DIR = "var/snapshot"
 
 
 def env_or_default(name: str, default: str) -> str:
@@ -40,6 +41,15 @@ class OltpDatabaseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     url: str = Field(default=DEFAULT_DATABASE_URL, description="SQLAlchemy database URL.")
 
 
+class SnapshotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Where the read-only snapshot of the marts is published (dashboards and exports)."""
+
+    path: str = Field(default=DEFAULT_SNAPSHOT_DIR, description="Snapshot directory.")
+
+    def resolved_path(self) -> Path:
+        return Path(self.path).expanduser().absolute()
+
+
 def shared_resources() -> dict[str, object]:
     """Resources every domain may request, bound once in pipelines.definitions."""
     return {
@@ -48,5 +58,8 @@ def shared_resources() -> dict[str, object]:
         ),
         "oltp_database": OltpDatabaseResource(
             url=env_or_default("TESSERA_DATABASE_URL", DEFAULT_DATABASE_URL)
+        ),
+        "snapshot": SnapshotResource(
+            path=env_or_default("TESSERA_SNAPSHOT_DIR", DEFAULT_SNAPSHOT_DIR)
         ),
     }

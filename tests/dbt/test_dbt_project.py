@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.ingest import ensure_raw
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
@@ -15,6 +17,8 @@ DBT = Path(sys.executable).parent / "dbt"
 
 def test_dbt_build_loads_the_currencies_seed_and_staging_model(tmp_path: Path) -> None:
     warehouse = tmp_path / "tessera.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw(con)  # what ingestion lands; empty here
     env = {**os.environ, "TESSERA_WAREHOUSE_PATH": str(warehouse), "DO_NOT_TRACK": "1"}
     args = ["build", "--profiles-dir", ".", "--target-path", str(tmp_path / "target")]
 
@@ -33,7 +37,9 @@ def test_dbt_build_loads_the_currencies_seed_and_staging_model(tmp_path: Path) -
         seed_rows = len(list(csv.DictReader(seed)))
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.sql("select count(*) from currencies").fetchall() == [(seed_rows,)]
-        assert con.sql("select count(*) from stg_seeds__currencies").fetchall() == [(seed_rows,)]
+        assert con.sql("select count(*) from staging.stg_seeds__currencies").fetchall() == [
+            (seed_rows,)
+        ]
         assert con.sql(
-            "select minor_units from stg_seeds__currencies where currency_code = 'JPY'"
+            "select minor_units from staging.stg_seeds__currencies where currency_code = 'JPY'"
         ).fetchall() == [(0,)]

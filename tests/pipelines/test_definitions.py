@@ -41,13 +41,10 @@ def definitions() -> Iterator[ModuleType]:
 def test_dbt_seeds_models_and_tests_are_assets_and_checks(definitions: ModuleType) -> None:
     graph = definitions.defs.resolve_asset_graph()
 
-    assert {dg.AssetKey("currencies"), dg.AssetKey("stg_seeds__currencies")} <= (
-        graph.get_all_asset_keys()
-    )
+    staged = dg.AssetKey(["staging", "stg_seeds__currencies"])
+    assert {dg.AssetKey("currencies"), staged} <= graph.get_all_asset_keys()
     assert (
-        dg.AssetCheckKey(
-            dg.AssetKey("stg_seeds__currencies"), "unique_stg_seeds__currencies_currency_code"
-        )
+        dg.AssetCheckKey(staged, "unique_stg_seeds__currencies_currency_code")
         in graph.asset_check_keys
     )
 
@@ -82,7 +79,9 @@ def test_dbt_assets_build_into_the_configured_warehouse(
     with CURRENCIES_SEED.open(newline="") as seed:
         seed_rows = len(list(csv.DictReader(seed)))
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        assert con.sql("select count(*) from stg_seeds__currencies").fetchall() == [(seed_rows,)]
+        assert con.sql("select count(*) from staging.stg_seeds__currencies").fetchall() == [
+            (seed_rows,)
+        ]
 
 
 def test_workspace_passes_dagster_definitions_validate(tmp_path: Path) -> None:

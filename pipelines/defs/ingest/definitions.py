@@ -1,0 +1,92 @@
+"""The outbox lands in `raw.outbox_events`; a sensor refreshes the marts when it has grown; a
+nightly schedule rebuilds everything and prunes the outbox rows the warehouse no longer needs
+from the OLTP database."""
+
+import os
+from datetime import timedelta
+
+import dagster as dg
+import duckdb
+import sqlalchemy as sa
+
+from pipelines import ingest
+from pipelines.resources import OltpDatabaseResource, WarehouseResource
+
+OUTBOX_EVENTS = dg.AssetKey(["raw", "outbox_events"])
+
+
+@dg.asset(
+    key=OUTBOX_EVENTS,
+    group_name="ingestion",
+    description="Every outbox row of the OLTP database, landed once (keyed by event_id); the "
+    "cursor moves in the same DuckDB transaction as the rows it covers.",
+    kinds={"duckdb"},
+)
+def outbox_events(
+    context: dg.AssetExecutionContext,
+    oltp_database: OltpDatabaseResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:  # type: ignore[type-arg]
+    engine = ingest.make_oltp_engine(oltp_database.url)
+    try:
+        with duckdb.connect(str(warehouse.ensure_directory())) as connection:
+            result = ingest.ingest(engine, connection)
+            total = connection.execute("select count(*) from raw.outbox_events").fetchall()
+    finally:
+        engine.dispose()
+    context.log.info(f"landed {result.landed} new outbox row(s) of {result.read} read")
+    return dg.MaterializeResult(
+        metadata={
+            "landed": result.landed,
+            "read": result.read,
+            "rows_total": int(total[0][0]),
+            "cursor_txid": result.cursor.last_txid,
+            "cursor_id": result.cursor.last_id,
+        }
+    )
+
+
+@dg.asset(
+    deps=[OUTBOX_EVENTS],
+    group_name="ingestion",
+    description="Deletes outbox rows from the OLTP database once the warehouse has landed "
+    "them, every consumer inside the platform has passed them, and the retention window "
+    "(TESSERA_OUTBOX_RETENTION_DAYS, 7) has gone by.",
+)
+def outbox_retention(
+    context: dg.AssetExecutionContext,
+    oltp_database: OltpDatabaseResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:  # type: ignore[type-arg]
+    days = float(os.environ.get("TESSERA_OUTBOX_RETENTION_DAYS", "7"))
+    engine = ingest.make_oltp_engine(oltp_database.url)
+    try:
+        with duckdb.connect(str(warehouse.ensure_directory())) as connection:
+            removed = ingest.prune(engine, connection, retention=timedelta(days=days))
+    finally:
+        engine.dispose()
+    context.log.info(f"pruned {removed} outbox row(s) older than {days} days")
+    return dg.MaterializeResult(metadata={"pruned": removed, "retention_days": days})
+
+
+def sensor_interval() -> int:
+    return int(os.environ.get("TESSERA_PIPELINE_SENSOR_SECONDS", "30"))
+
+
+def oltp_watermark(engine: sa.Engine) -> str | None:
+    """The newest outbox row ingestion may take now, as "txid:id" (0 for SQLite's txid).
+    It only grows when rows become ingestible, so the sensor asks for a run exactly then."""
+    if engine.dialect.name == "postgresql":
+        query = sa.text(
+            "select txid, id from outbox "
+            "where txid < txid_snapshot_xmin(txid_current_snapshot()) "
+            "order by txid desc, id desc limit 1"
+        )
+    else:
+        query = sa.text("select 0, id from outbox order by id desc limit 1")
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    return None if row is None else f"{int(row[0])}:{int(row[1])}"
+
+
+defs = dg.Definitions(assets=[outbox_events, outbox_retention])

@@ -1,0 +1,119 @@
+"""What turns the pipeline into a product: the marts published as a read-only snapshot after
+each build, checks that the revenue reconciles with the OLTP database and that the data is
+fresh, the refresh job a sensor starts when the outbox grows, and the nightly full rebuild."""
+
+import json
+import os
+from datetime import timedelta
+
+import dagster as dg
+import duckdb
+
+from pipelines import ingest, publish, reconcile
+from pipelines.defs.dbt.definitions import tessera_dbt_assets
+from pipelines.defs.ingest.definitions import oltp_watermark, outbox_retention
+from pipelines.resources import OltpDatabaseResource, SnapshotResource, WarehouseResource
+
+# Stale when no build has been published for this long (TESSERA_FRESHNESS_MINUTES, 5).
+FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=timedelta(minutes=float(os.environ.get("TESSERA_FRESHNESS_MINUTES", "5"))),
+    warn_window=timedelta(minutes=float(os.environ.get("TESSERA_FRESHNESS_MINUTES", "5")) / 2),
+)
+
+# Runs that write the warehouse take turns (DuckDB has one writer): see dagster.yaml.
+WAREHOUSE_TAGS = {"tessera/warehouse": "write"}
+
+
+def mart_keys() -> list[dg.AssetKey]:
+    """Every dbt model under models/marts (dagster-dbt puts the schema in the key)."""
+    return sorted(key for key in tessera_dbt_assets.keys if key.path[0] == "marts")
+
+
+@dg.asset(
+    deps=mart_keys(),
+    group_name="publish",
+    description="Every mart copied to Parquet and swapped in atomically under "
+    "TESSERA_SNAPSHOT_DIR/current; dashboards and exports read only this.",
+    kinds={"parquet"},
+    freshness_policy=FRESHNESS,
+)
+def marts_snapshot(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, snapshot: SnapshotResource
+) -> dg.MaterializeResult:  # type: ignore[type-arg]
+    with duckdb.connect(str(warehouse.resolved_path()), read_only=True) as connection:
+        build = publish.publish(connection, snapshot.resolved_path())
+    manifest = json.loads((build / "manifest.json").read_text())
+    context.log.info(f"published {build}")
+    return dg.MaterializeResult(
+        metadata={"path": str(build), **{f"rows/{k}": v for k, v in manifest["tables"].items()}}
+    )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["marts", "revenue_daily"]),
+    description="Revenue in the marts equals payments minus refunds in the OLTP database, to "
+    "the cent, per currency (over the payments whose latest change has landed).",
+)
+def revenue_reconciles_with_oltp(
+    oltp_database: OltpDatabaseResource, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    engine = ingest.make_oltp_engine(oltp_database.url)
+    try:
+        with duckdb.connect(str(warehouse.resolved_path()), read_only=True) as connection:
+            result = reconcile.reconcile(engine, connection)
+    finally:
+        engine.dispose()
+    return dg.AssetCheckResult(
+        passed=result.agrees,
+        metadata=result.metadata(),
+    )
+
+
+refresh_job = dg.define_asset_job(
+    "refresh",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(outbox_retention),
+    description="Land new outbox rows, build the dbt models, publish the snapshot.",
+    tags=WAREHOUSE_TAGS,
+)
+
+nightly_job = dg.define_asset_job(
+    "nightly_rebuild",
+    selection=dg.AssetSelection.all(),
+    description="Everything from scratch (dbt --full-refresh), then prune the outbox.",
+    tags=WAREHOUSE_TAGS,
+    config={"ops": {"tessera_dbt_assets": {"config": {"full_refresh": True}}}},
+)
+
+
+@dg.sensor(
+    job=refresh_job,
+    minimum_interval_seconds=int(os.environ.get("TESSERA_PIPELINE_SENSOR_SECONDS", "30")),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts a refresh when the outbox has rows ingestion may take.",
+)
+def outbox_sensor(
+    context: dg.SensorEvaluationContext, oltp_database: OltpDatabaseResource
+) -> dg.SensorResult:
+    engine = ingest.make_oltp_engine(oltp_database.url)
+    try:
+        watermark = oltp_watermark(engine)
+    finally:
+        engine.dispose()
+    if watermark is None or watermark == context.cursor:
+        return dg.SensorResult(skip_reason="nothing new in the outbox")
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=watermark)], cursor=watermark)
+
+
+nightly_schedule = dg.ScheduleDefinition(
+    job=nightly_job,
+    cron_schedule=os.environ.get("TESSERA_NIGHTLY_CRON", "0 3 * * *"),
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+defs = dg.Definitions(
+    assets=[marts_snapshot],
+    asset_checks=[revenue_reconciles_with_oltp],
+    jobs=[refresh_job, nightly_job],
+    sensors=[outbox_sensor],
+    schedules=[nightly_schedule],
+)

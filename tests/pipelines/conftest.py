@@ -1,0 +1,3 @@
+"""Pipeline tests make their OLTP data through the API, on SQLite and PostgreSQL."""
+
+from tests.api.conftest import api, app, client  # noqa: F401 - fixtures for this package

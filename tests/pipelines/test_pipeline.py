@@ -1,0 +1,129 @@
+"""The whole pipeline on data made through the API: outbox → DuckDB → dbt marts → published
+snapshot, with the marts checked against the OLTP database's own figures."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pytest
+
+from api.users.models import Role
+from pipelines import publish
+from tests.api.factories import Api
+from tests.api.test_events import published_event, ticket_body
+from tests.api.test_refunds import _paid, _refund
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:sqlglotrs is deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:AssetExecutionContext.op is deprecated:DeprecationWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Iterator[ModuleType]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+        mp.setenv("DO_NOT_TRACK", "1")
+        yield importlib.import_module("pipelines.definitions")
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    return {"rate_limit_login_ip": "1000/minute"}
+
+
+def _run(pipeline: ModuleType, database_url: str, tmp_path: Path) -> dg.ExecuteInProcessResult:
+    from dagster_dbt import DbtCliResource
+
+    from pipelines.defs.dbt.definitions import tessera_dbt_assets
+    from pipelines.defs.dbt.project import tessera_dbt_project
+    from pipelines.defs.ingest.definitions import outbox_events
+    from pipelines.defs.publish.definitions import marts_snapshot, revenue_reconciles_with_oltp
+    from pipelines.resources import OltpDatabaseResource, SnapshotResource, WarehouseResource
+
+    return dg.materialize(
+        [outbox_events, tessera_dbt_assets, marts_snapshot, revenue_reconciles_with_oltp],
+        resources={
+            "dbt": DbtCliResource(project_dir=tessera_dbt_project),
+            "warehouse": WarehouseResource(path=str(tmp_path / "warehouse.duckdb")),
+            "oltp_database": OltpDatabaseResource(url=database_url),
+            "snapshot": SnapshotResource(path=str(tmp_path / "snapshot")),
+        },
+    )
+
+
+def _snapshot(tmp_path: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    build = publish.current(tmp_path / "snapshot")
+    assert build is not None
+    with duckdb.connect() as reader:
+        for table in build.glob("*.parquet"):
+            reader.execute(f"create view {table.stem} as select * from '{table}'")  # noqa: S608
+        return reader.execute(sql, list(params)).fetchall()
+
+
+def _check_passed(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
+    [evaluation] = [
+        found
+        for found in result.get_asset_check_evaluations()
+        if found.check_name == "revenue_reconciles_with_oltp"
+    ]
+    failed = [
+        found.check_name for found in result.get_asset_check_evaluations() if not found.passed
+    ]
+    assert failed == []
+    assert evaluation.passed, evaluation.metadata
+    return {key: value.value for key, value in evaluation.metadata.items()}
+
+
+async def test_the_marts_match_the_oltp_database_and_follow_its_changes(
+    api: Api, pipeline: ModuleType, database_url: str, tmp_path: Path
+) -> None:
+    owner = await api.signed_in(Role.organizer)
+    euro = await published_event(api, owner, tickets=[ticket_body(quantity=20)])
+    dollar = await published_event(
+        api, owner, tickets=[ticket_body(quantity=10, price_cents=4000)], currency="USD"
+    )
+    paid = [await _paid(api, owner, euro) for _ in range(3)]
+    _, _, usd_payment = await _paid(api, owner, dollar, quantity=1)
+    assert (await _refund(api, owner, paid[0][2]["id"], amount_cents=1500)).status_code == 201
+    assert (await _refund(api, owner, paid[1][2]["id"])).status_code == 201  # in full
+
+    first = await asyncio.to_thread(_run, pipeline, database_url, tmp_path)
+    assert first.success
+    figures = _check_passed(first)
+    assert figures["oltp_net_cents"] == {"EUR": 3 * 5000 - 1500 - 5000, "USD": 4000}
+    assert figures["payments_in_flight"] == 0
+    assert _snapshot(
+        tmp_path,
+        "select currency, sum(gross_cents), sum(refunds_cents), sum(net_cents), "
+        "sum(organizer_payout_cents) from revenue_daily group by all order by currency",
+    ) == [
+        ("EUR", 15000, 6500, 8500, 8500 - 3 * (175 + 125)),
+        ("USD", 4000, 0, 4000, 4000 - 146 - 100),
+    ]
+    assert _snapshot(
+        tmp_path,
+        "select capacity, seats_sold, sell_through, bookings_cancelled from event_performance "
+        "where event_id = ?",
+        euro["id"],
+    ) == [(20, 4, 0.2, 1)]
+
+    # More happens; the next build picks it up (fct_payments is incremental).
+    assert (await _refund(api, owner, usd_payment["id"], amount_cents=1000)).status_code == 201
+    await _paid(api, owner, euro, quantity=1)
+    second = await asyncio.to_thread(_run, pipeline, database_url, tmp_path)
+    figures = _check_passed(second)
+    assert figures["oltp_net_cents"] == {"EUR": 8500 + 2500, "USD": 3000}
+    assert _snapshot(
+        tmp_path, "select currency, sum(net_cents) from revenue_daily group by all order by 1"
+    ) == [("EUR", 11000), ("USD", 3000)]
+    assert _snapshot(tmp_path, "select count(*) from fct_payments") == [(5,)]
