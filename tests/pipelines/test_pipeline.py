@@ -117,6 +117,34 @@ async def test_the_marts_match_the_oltp_database_and_follow_its_changes(
         euro["id"],
     ) == [(20, 4, 0.2, 1)]
 
+    assert _snapshot(
+        tmp_path,
+        "select kind, currency, count(*), sum(gross_cents) from invoice_register "
+        "group by all order by 1, 2",
+    ) == [
+        ("credit_note", "EUR", 2, -6500),
+        ("invoice", "EUR", 3, 15000),
+        ("invoice", "USD", 1, 4000),
+    ]
+    assert _snapshot(tmp_path, "select max(sequence), count(*) from invoice_register") == [(6, 6)]
+    assert _snapshot(
+        tmp_path,
+        "select currency, sum(payout_cents) from organizer_payouts group by all order by 1",
+    ) == [("EUR", 7600), ("USD", 3754)]
+    assert _snapshot(
+        tmp_path,
+        "select max(seats_cumulative), any_value(capacity) from event_sales_daily "
+        "where event_id = ?",
+        euro["id"],
+    ) == [(4, 20)]
+    assert _snapshot(
+        tmp_path,
+        "select sum(bookings_started), sum(bookings_confirmed), sum(payments_succeeded) "
+        "from funnel_daily where event_id = ?",
+        euro["id"],
+    ) == [(3, 3, 3)]
+    assert _snapshot(tmp_path, "select count(*), sum(bookings) from customers") == [(3, 3)]
+
     # More happens; the next build picks it up (fct_payments is incremental).
     assert (await _refund(api, owner, usd_payment["id"], amount_cents=1000)).status_code == 201
     await _paid(api, owner, euro, quantity=1)
