@@ -1,4 +1,4 @@
-"""The dashboards' home page names the snapshot it reads, or says none is published."""
+"""The dashboards say when no snapshot is published, and which snapshot they read."""
 
 from pathlib import Path
 
@@ -21,12 +21,13 @@ def test_home_says_no_snapshot_when_none_is_published(
 
 def test_home_names_the_snapshot_it_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     snapshot = tmp_path / "snapshot"
-    snapshot.mkdir()
-    (snapshot / "marts.duckdb").touch()
+    build = snapshot / "builds" / "20260101T000000Z"
+    build.mkdir(parents=True)
+    (snapshot / "current").symlink_to(build)
     monkeypatch.setenv("TESSERA_SNAPSHOT_DIR", str(snapshot))
 
     app = AppTest.from_file(str(APP)).run()
 
     assert not app.exception
-    assert not app.info
     assert str(snapshot) in app.caption[0].value
+    assert "Nothing sold yet" in app.info[0].value  # an empty build: a friendly empty state

@@ -4,12 +4,7 @@ snapshot, with the marts checked against the OLTP database's own figures."""
 from __future__ import annotations
 
 import asyncio
-import importlib
-import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import dagster as dg
@@ -21,6 +16,7 @@ from pipelines import publish
 from tests.api.factories import Api
 from tests.api.test_events import published_event, ticket_body
 from tests.api.test_refunds import _paid, _refund
+from tests.pipelines.support import run_pipeline
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:sqlglotrs is deprecated:DeprecationWarning"),
@@ -28,37 +24,9 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def pipeline() -> Iterator[ModuleType]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-        mp.setenv("DO_NOT_TRACK", "1")
-        yield importlib.import_module("pipelines.definitions")
-
-
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
     return {"rate_limit_login_ip": "1000/minute"}
-
-
-def _run(pipeline: ModuleType, database_url: str, tmp_path: Path) -> dg.ExecuteInProcessResult:
-    from dagster_dbt import DbtCliResource
-
-    from pipelines.defs.dbt.definitions import tessera_dbt_assets
-    from pipelines.defs.dbt.project import tessera_dbt_project
-    from pipelines.defs.ingest.definitions import outbox_events
-    from pipelines.defs.publish.definitions import marts_snapshot, revenue_reconciles_with_oltp
-    from pipelines.resources import OltpDatabaseResource, SnapshotResource, WarehouseResource
-
-    return dg.materialize(
-        [outbox_events, tessera_dbt_assets, marts_snapshot, revenue_reconciles_with_oltp],
-        resources={
-            "dbt": DbtCliResource(project_dir=tessera_dbt_project),
-            "warehouse": WarehouseResource(path=str(tmp_path / "warehouse.duckdb")),
-            "oltp_database": OltpDatabaseResource(url=database_url),
-            "snapshot": SnapshotResource(path=str(tmp_path / "snapshot")),
-        },
-    )
 
 
 def _snapshot(tmp_path: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
@@ -84,8 +52,9 @@ def _check_passed(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
     return {key: value.value for key, value in evaluation.metadata.items()}
 
 
+@pytest.mark.usefixtures("pipeline")
 async def test_the_marts_match_the_oltp_database_and_follow_its_changes(
-    api: Api, pipeline: ModuleType, database_url: str, tmp_path: Path
+    api: Api, database_url: str, tmp_path: Path
 ) -> None:
     owner = await api.signed_in(Role.organizer)
     euro = await published_event(api, owner, tickets=[ticket_body(quantity=20)])
@@ -97,7 +66,7 @@ async def test_the_marts_match_the_oltp_database_and_follow_its_changes(
     assert (await _refund(api, owner, paid[0][2]["id"], amount_cents=1500)).status_code == 201
     assert (await _refund(api, owner, paid[1][2]["id"])).status_code == 201  # in full
 
-    first = await asyncio.to_thread(_run, pipeline, database_url, tmp_path)
+    first = await asyncio.to_thread(run_pipeline, database_url, tmp_path)
     assert first.success
     figures = _check_passed(first)
     assert figures["oltp_net_cents"] == {"EUR": 3 * 5000 - 1500 - 5000, "USD": 4000}
@@ -148,7 +117,7 @@ async def test_the_marts_match_the_oltp_database_and_follow_its_changes(
     # More happens; the next build picks it up (fct_payments is incremental).
     assert (await _refund(api, owner, usd_payment["id"], amount_cents=1000)).status_code == 201
     await _paid(api, owner, euro, quantity=1)
-    second = await asyncio.to_thread(_run, pipeline, database_url, tmp_path)
+    second = await asyncio.to_thread(run_pipeline, database_url, tmp_path)
     figures = _check_passed(second)
     assert figures["oltp_net_cents"] == {"EUR": 8500 + 2500, "USD": 3000}
     assert _snapshot(
