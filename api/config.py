@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     sandbox_webhook_secret: SecretStr = SecretStr("whsec_tessera_sandbox")
     sandbox_settle_seconds: float = Field(default=5.0, ge=0, le=24 * 3600)
 
+    # Where the data platform publishes the analytics snapshot (finance exports read it).
+    snapshot_dir: Path = Path("var/snapshot")
+
     media_dir: Path = Path("var/media")
     media_url: str | None = Field(
         default=None, description="fsspec URL such as s3://bucket/media; local media_dir if unset"

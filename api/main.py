@@ -20,6 +20,7 @@ from api.db import make_engine, make_sessionmaker
 from api.errors import PROBLEM_JSON, install_error_handlers
 from api.events.media_router import router as media_router
 from api.events.router import router as events_router
+from api.finance.router import router as finance_router
 from api.migrate import current_revision, head_revision
 from api.observability import Metrics, RequestContextMiddleware, configure_logging
 from api.payments.providers import close_providers, make_providers
@@ -41,6 +42,7 @@ ROUTERS = (
     media_router,
     bookings_router,
     payments_router,
+    finance_router,
 )
 
 

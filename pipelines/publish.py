@@ -42,8 +42,23 @@ def publish(warehouse: duckdb.DuckDBPyConnection, snapshot_dir: Path, *, keep: i
     counts: dict[str, int] = {}
     for table in tables:
         target = build / f"{table}.parquet"
+        # Sums of BIGINT are HUGEINT in DuckDB, which Parquet would store as DOUBLE: money
+        # must stay integer minor units, so they go out as BIGINT.
+        wide = [
+            row[0]
+            for row in warehouse.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = ? and table_name = ? and data_type = 'HUGEINT'",
+                [SCHEMA, table],
+            ).fetchall()
+        ]
+        columns = (
+            "* replace (" + ", ".join(f'cast("{c}" as bigint) as "{c}"' for c in wide) + ")"
+            if wide
+            else "*"
+        )
         warehouse.execute(
-            f"copy (select * from {SCHEMA}.\"{table}\") to '{target}' (format parquet)"  # noqa: S608
+            f"copy (select {columns} from {SCHEMA}.\"{table}\") to '{target}' (format parquet)"  # noqa: S608
         )
         found = warehouse.execute(f'select count(*) from {SCHEMA}."{table}"').fetchall()  # noqa: S608
         counts[table] = int(found[0][0])

@@ -9,6 +9,7 @@ from pydantic import Field
 DEFAULT_WAREHOUSE_PATH = "var/warehouse/tessera.duckdb"
 DEFAULT_DATABASE_URL = "sqlite:///var/tessera.db"
 DEFAULT_SNAPSHOT_DIR = "var/snapshot"
+DEFAULT_EXPORTS_DIR = "var/exports"
 
 
 def env_or_default(name: str, default: str) -> str:
@@ -50,6 +51,15 @@ class SnapshotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return Path(self.path).expanduser().absolute()
 
 
+class ExportsResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Where finance exports are written as files."""
+
+    path: str = Field(default=DEFAULT_EXPORTS_DIR, description="Exports directory.")
+
+    def resolved_path(self) -> Path:
+        return Path(self.path).expanduser().absolute()
+
+
 def shared_resources() -> dict[str, object]:
     """Resources every domain may request, bound once in pipelines.definitions."""
     return {
@@ -61,5 +71,8 @@ def shared_resources() -> dict[str, object]:
         ),
         "snapshot": SnapshotResource(
             path=env_or_default("TESSERA_SNAPSHOT_DIR", DEFAULT_SNAPSHOT_DIR)
+        ),
+        "exports_dir": ExportsResource(
+            path=env_or_default("TESSERA_EXPORTS_DIR", DEFAULT_EXPORTS_DIR)
         ),
     }

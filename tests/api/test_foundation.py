@@ -194,6 +194,7 @@ EXPECTED_OPERATIONS = {
     ("get", "/bookings/{bookingId}/invoice"),
     ("get", "/admin/organizers/{userId}/fees"),
     ("put", "/admin/organizers/{userId}/fees"),
+    ("get", "/finance/exports/{report}"),
 }
 
 

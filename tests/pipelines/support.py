@@ -26,16 +26,32 @@ def pipeline() -> Iterator[ModuleType]:
 
 
 def run_pipeline(database_url: str, tmp_path: Path) -> dg.ExecuteInProcessResult:
+    """Everything the refresh job runs, with exports written to tmp_path/exports."""
     from dagster_dbt import DbtCliResource
 
     from pipelines.defs.dbt.definitions import tessera_dbt_assets
     from pipelines.defs.dbt.project import tessera_dbt_project
     from pipelines.defs.ingest.definitions import outbox_events
-    from pipelines.defs.publish.definitions import marts_snapshot, revenue_reconciles_with_oltp
-    from pipelines.resources import OltpDatabaseResource, SnapshotResource, WarehouseResource
+    from pipelines.defs.publish.definitions import (
+        finance_exports,
+        marts_snapshot,
+        revenue_reconciles_with_oltp,
+    )
+    from pipelines.resources import (
+        ExportsResource,
+        OltpDatabaseResource,
+        SnapshotResource,
+        WarehouseResource,
+    )
 
     return dg.materialize(
-        [outbox_events, tessera_dbt_assets, marts_snapshot, revenue_reconciles_with_oltp],
+        [
+            outbox_events,
+            tessera_dbt_assets,
+            marts_snapshot,
+            finance_exports,
+            revenue_reconciles_with_oltp,
+        ],
         resources={
             "dbt": DbtCliResource(
                 project_dir=tessera_dbt_project, dbt_executable=str(VENV_BIN / "dbt")
@@ -43,5 +59,6 @@ def run_pipeline(database_url: str, tmp_path: Path) -> dg.ExecuteInProcessResult
             "warehouse": WarehouseResource(path=str(tmp_path / "warehouse.duckdb")),
             "oltp_database": OltpDatabaseResource(url=database_url),
             "snapshot": SnapshotResource(path=str(tmp_path / "snapshot")),
+            "exports_dir": ExportsResource(path=str(tmp_path / "exports")),
         },
     )

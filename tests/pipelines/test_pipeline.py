@@ -114,6 +114,13 @@ async def test_the_marts_match_the_oltp_database_and_follow_its_changes(
     ) == [(3, 3, 3)]
     assert _snapshot(tmp_path, "select count(*), sum(bookings) from customers") == [(3, 3)]
 
+    exported = sorted(path.name for path in (tmp_path / "exports").iterdir())
+    assert exported == sorted(
+        f"{report}.{suffix}"
+        for report in ("revenue-by-day", "payouts", "tax", "invoices")
+        for suffix in ("csv", "xlsx", "parquet")
+    )
+
     # More happens; the next build picks it up (fct_payments is incremental).
     assert (await _refund(api, owner, usd_payment["id"], amount_cents=1000)).status_code == 201
     await _paid(api, owner, euro, quantity=1)

@@ -9,10 +9,15 @@ from datetime import timedelta
 import dagster as dg
 import duckdb
 
-from pipelines import ingest, publish, reconcile
+from pipelines import exports, ingest, publish, reconcile
 from pipelines.defs.dbt.definitions import tessera_dbt_assets
 from pipelines.defs.ingest.definitions import oltp_watermark, outbox_retention
-from pipelines.resources import OltpDatabaseResource, SnapshotResource, WarehouseResource
+from pipelines.resources import (
+    ExportsResource,
+    OltpDatabaseResource,
+    SnapshotResource,
+    WarehouseResource,
+)
 
 # Stale when no build has been published for this long (TESSERA_FRESHNESS_MINUTES, 5).
 FRESHNESS = dg.FreshnessPolicy.time_window(
@@ -46,6 +51,27 @@ def marts_snapshot(
     context.log.info(f"published {build}")
     return dg.MaterializeResult(
         metadata={"path": str(build), **{f"rows/{k}": v for k, v in manifest["tables"].items()}}
+    )
+
+
+@dg.asset(
+    deps=[marts_snapshot],
+    group_name="publish",
+    description="Finance reports (revenue by day, payouts, tax, invoice register) as CSV, XLSX "
+    "and Parquet under TESSERA_EXPORTS_DIR (var/exports).",
+    kinds={"csv", "parquet"},
+)
+def finance_exports(
+    context: dg.AssetExecutionContext, snapshot: SnapshotResource, exports_dir: ExportsResource
+) -> dg.MaterializeResult:  # type: ignore[type-arg]
+    build = publish.current(snapshot.resolved_path())
+    if build is None:
+        raise dg.Failure("no published snapshot to export")
+    target = exports_dir.resolved_path()
+    rows = exports.write_exports(build, target)
+    context.log.info(f"wrote exports to {target}")
+    return dg.MaterializeResult(
+        metadata={"path": str(target), **{f"rows/{k}": v for k, v in rows.items()}}
     )
 
 
@@ -111,7 +137,7 @@ nightly_schedule = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[marts_snapshot],
+    assets=[marts_snapshot, finance_exports],
     asset_checks=[revenue_reconciles_with_oltp],
     jobs=[refresh_job, nightly_job],
     sensors=[outbox_sensor],
