@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -125,6 +128,38 @@ def worker(
 
 
 @app.command()
+def pipeline(
+    job: Annotated[str, typer.Option(help="refresh, or nightly_rebuild")] = "refresh",
+) -> None:
+    """Run a data-platform job once, in this process: land the outbox, build the marts,
+    publish the snapshot and the finance exports. The run shows in the Dagster UI."""
+    _dagster_environment()
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    with dg.DagsterInstance.get() as instance:
+        result = defs.resolve_job_def(job).execute_in_process(instance=instance)
+    failed = [
+        check.check_name for check in result.get_asset_check_evaluations() if not check.passed
+    ]
+    typer.echo(f"{job}: {'succeeded' if result.success else 'FAILED'}")
+    if failed:
+        typer.echo(f"checks that did not pass: {', '.join(failed)}")
+    if not result.success:
+        raise typer.Exit(1)
+
+
+def _dagster_environment() -> None:
+    """Dagster's instance lives in dagster_home/ (telemetry off; storage under var/)."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("DAGSTER_HOME", str(Path("dagster_home").absolute()))
+    venv_bin = str(Path(sys.executable).parent)
+    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+
+
+@app.command()
 def bench(
     name: Annotated[str, typer.Argument(help="Which benchmark: auth or flash-sale")],
     db: Annotated[str, typer.Option(help="sqlite or postgres")] = "sqlite",
@@ -163,11 +198,15 @@ def up(
     port: int = 8000,
     users: Annotated[int, typer.Option(help="Demo users to load on first start")] = 200,
     events: Annotated[int, typer.Option(help="Demo events to load on first start")] = 120,
+    dagster_port: int = 3000,
+    dashboards_port: int = 8501,
 ) -> None:
-    """Migrate, load demo data, and serve everything."""
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+    """Migrate, load demo data, build the marts once, and serve everything: the API, the
+    worker, the Dagster UI and the dashboards. Ctrl-C stops them all."""
+    _dagster_environment()
     migrate()
     seed(users=users, events=events)
+    pipeline(job="refresh")
     base = f"http://{host}:{port}"
     typer.echo(
         "\nTessera is starting:\n"
@@ -179,14 +218,62 @@ def up(
         + DEMO_PASSWORD
         + "):\n"
         + "".join(f"  {role.value:<10} {email}\n" for email, _, role in DEMO_ACCOUNTS)
-        + "\nThe worker (refunds, expiry, reminders, mail to var/mail/) runs alongside.\n"
+        + f"\n  Dagster UI     http://{host}:{dagster_port}  (the asset graph; the sensor "
+        "refreshes the marts when the outbox grows)\n"
+        f"  Dashboards     http://{host}:{dashboards_port}\n"
+        "\nThe worker (refunds, expiry, reminders, mail to var/mail/) runs alongside.\n"
     )
-    # The worker in its own process, stopped with the server.
-    worker_process = subprocess.Popen(
-        [sys.executable, "-c", "from tessera.cli import app; app()", "worker", "--stop-with-parent"]
-    )
+    bin_dir = Path(sys.executable).parent
+    # Each helper in its own process group, so stopping it stops its children too.
+    helpers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from tessera.cli import app; app()",
+                "worker",
+                "--stop-with-parent",
+            ],
+            start_new_session=True,
+        ),
+        subprocess.Popen(  # noqa: S603
+            [
+                str(bin_dir / "dagster"),
+                "dev",
+                "-w",
+                "workspace.yaml",
+                "-h",
+                host,
+                "-p",
+                str(dagster_port),
+            ],
+            start_new_session=True,
+        ),
+        subprocess.Popen(  # noqa: S603
+            [
+                str(bin_dir / "streamlit"),
+                "run",
+                "dashboards/app.py",
+                "--server.address",
+                host,
+                "--server.port",
+                str(dashboards_port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            start_new_session=True,
+        ),
+    ]
     try:
         serve(host=host, port=port)
     finally:
-        worker_process.terminate()
-        worker_process.wait(timeout=30)
+        for helper in helpers:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(helper.pid, signal.SIGTERM)
+        for helper in helpers:
+            try:
+                helper.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(helper.pid, signal.SIGKILL)
