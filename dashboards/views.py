@@ -66,7 +66,7 @@ def overview() -> None:
     st.subheader("Net revenue per day")
     st.altair_chart(
         alt.Chart(daily)
-        .mark_area(opacity=0.6, line=True)
+        .mark_area(opacity=0.4, line=True, point=True)
         .encode(
             x=alt.X("revenue_date:T", title=None),
             y=alt.Y("net_cents:Q", title=f"Net ({filters.currency})"),

@@ -1,0 +1,169 @@
+"""The running dashboard, opened in headless Chromium: it renders the published figures, and a
+screenshot is saved for people to look at."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from api.users.models import Role
+from tests.api.factories import Api
+from tests.api.test_events import published_event, ticket_body
+from tests.api.test_refunds import _paid
+from tests.pipelines.support import run_pipeline
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:sqlglotrs is deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:AssetExecutionContext.op is deprecated:DeprecationWarning"),
+]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    return {"rate_limit_login_ip": "1000/minute"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
+    with httpx.Client() as client:
+        for _ in range(300):  # up to 60 s; ends as soon as the server answers
+            assert process.poll() is None, "the dashboard server stopped"
+            try:
+                if client.get(f"{url}/_stcore/health").text == "ok":
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+    raise AssertionError("the dashboard server did not come up")
+
+
+class DevTools:
+    """Just enough of the Chrome DevTools Protocol to load a page, read it and photograph it."""
+
+    def __init__(self, socket: ClientConnection) -> None:
+        self._socket = socket
+        self._next = 0
+
+    def call(self, method: str, **params: object) -> dict[str, Any]:
+        self._next += 1
+        self._socket.send(json.dumps({"id": self._next, "method": method, "params": params}))
+        while True:
+            answer = json.loads(self._socket.recv(timeout=60))
+            if answer.get("id") == self._next:
+                assert "error" not in answer, answer
+                return dict(answer.get("result", {}))
+
+    def text(self) -> str:
+        found = self.call(
+            "Runtime.evaluate", expression="document.body.innerText", returnByValue=True
+        )
+        return str(found["result"].get("value", ""))
+
+
+def _page_target(port: int, process: subprocess.Popen[bytes]) -> str:
+    with httpx.Client() as client:
+        for _ in range(300):
+            assert process.poll() is None, "Chromium stopped"
+            try:
+                targets = client.get(f"http://127.0.0.1:{port}/json/list").json()
+                pages = [t for t in targets if t.get("type") == "page"]
+                if pages:
+                    return str(pages[0]["webSocketDebuggerUrl"])
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+    raise AssertionError("Chromium's DevTools did not come up")
+
+
+def _browse(snapshot: Path, screenshot: Path, wanted: tuple[str, ...]) -> str:
+    """Serve the dashboards on the snapshot, open them in headless Chromium, wait until the
+    page shows what is wanted and its charts are drawn, save a screenshot, return the text."""
+    assert CHROMIUM is not None
+    port, devtools_port = _free_port(), _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(  # noqa: S603 - our interpreter, our app
+        [
+            *(sys.executable, "-m", "streamlit", "run", str(APP)),
+            *("--server.port", str(port), "--server.address", "127.0.0.1"),
+            *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
+        ],
+        env={**os.environ, "TESSERA_SNAPSHOT_DIR": str(snapshot)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    browser = subprocess.Popen(  # noqa: S603
+        [
+            *(CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu"),
+            *("--disable-background-networking", "--window-size=1400,1000"),
+            f"--remote-debugging-port={devtools_port}",
+            "--remote-allow-origins=*",
+            f"--user-data-dir={screenshot.parent / 'chromium-profile'}",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_until_healthy(url, server)
+        with connect(_page_target(devtools_port, browser), max_size=None) as socket:
+            tab = DevTools(socket)
+            tab.call("Page.enable")
+            tab.call("Page.navigate", url=url)
+            text = ""
+            for _ in range(240):  # up to 60 s; ends as soon as the page is drawn
+                text = tab.text()
+                drawn = tab.call(
+                    "Runtime.evaluate",
+                    expression="document.querySelectorAll('canvas, svg.marks').length",
+                    returnByValue=True,
+                )["result"].get("value", 0)
+                if all(part in text for part in wanted) and drawn:
+                    break
+                time.sleep(0.25)
+            shot = tab.call("Page.captureScreenshot", format="png")
+            screenshot.write_bytes(base64.b64decode(shot["data"]))
+            return text
+    finally:
+        for process in (browser, server):
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+@pytest.mark.usefixtures("pipeline")
+async def test_the_dashboard_opens_in_a_browser(
+    api: Api, database_url: str, tmp_path: Path
+) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner, tickets=[ticket_body(quantity=30)])
+    for _ in range(2):
+        await _paid(api, owner, event)
+    assert (await asyncio.to_thread(run_pipeline, database_url, tmp_path)).success
+    screenshot = tmp_path / "dashboard.png"
+    wanted = ("Net revenue (EUR)", "100.00")  # two bookings of 50.00
+    text = await asyncio.to_thread(_browse, tmp_path / "snapshot", screenshot, wanted)
+    assert all(part in text for part in wanted), text
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert screenshot.stat().st_size > 30_000  # a drawn page, not a loading skeleton
+    print(f"screenshot saved at {screenshot}")
