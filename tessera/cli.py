@@ -262,6 +262,8 @@ def up(
                 "true",
                 "--browser.gatherUsageStats",
                 "false",
+                "--client.toolbarMode",
+                "viewer",
             ],
             start_new_session=True,
         ),
