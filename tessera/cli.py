@@ -8,8 +8,9 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -161,19 +162,29 @@ def _dagster_environment() -> None:
 
 @app.command()
 def bench(
-    name: Annotated[str, typer.Argument(help="Which benchmark: auth or flash-sale")],
+    name: Annotated[
+        str, typer.Argument(help="Which benchmark: auth, flash-sale or pipeline-build")
+    ],
     db: Annotated[str, typer.Option(help="sqlite or postgres")] = "sqlite",
     runs: Annotated[int, typer.Option(min=1)] = 3,
     seconds: Annotated[int, typer.Option(min=1, help="Seconds of load per scenario and run")] = 5,
     concurrency: Annotated[int, typer.Option(min=1)] = 32,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line")] = False,
+    bookings: Annotated[
+        int, typer.Option(min=1, help="pipeline-build: synthetic bookings")
+    ] = 1_000_000,
 ) -> None:
     """Run a benchmark from bench/ (see docs/benchmarks.md)."""
     import json
+    from functools import partial
 
-    from bench import auth, flash_sale
+    from bench import auth, flash_sale, pipeline_build
 
-    benchmarks = {"auth": auth.run, "flash-sale": flash_sale.run}
+    benchmarks: dict[str, Callable[..., dict[str, Any]]] = {
+        "auth": auth.run,
+        "flash-sale": flash_sale.run,
+        "pipeline-build": partial(pipeline_build.run, bookings=bookings),
+    }
     if name not in benchmarks:
         raise typer.BadParameter(f"unknown benchmark {name!r}; choose from {sorted(benchmarks)}")
     result = benchmarks[name](db=db, runs=runs, seconds=seconds, concurrency=concurrency)
