@@ -1,5 +1,5 @@
 -- Bookings as they are now (`booking.reminder_due` rows are reminders, not row images).
-with latest as ({{ latest_image('booking', exclude=['booking.reminder_due']) }})
+with latest as ({{ latest_image('booking') }})
 select
     entity_id as booking_id,
     payload ->> 'user_id' as user_id,

@@ -1,5 +1,5 @@
 -- Events as they are now (`event.viewed` rows are views, not row images).
-with latest as ({{ latest_image('event', exclude=['event.viewed']) }})
+with latest as ({{ latest_image('event') }})
 select
     entity_id as event_id,
     payload ->> 'title' as title,
