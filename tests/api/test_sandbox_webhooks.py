@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select, update
 
@@ -47,6 +48,27 @@ def _sandbox(api: Api) -> SandboxProvider:
 async def _deliver(api: Api, secret: str = SECRET) -> int:
     """What the worker does each round: POST the pending events to the webhook endpoint."""
     return await _sandbox(api).deliver_events(api.client, WEBHOOK, secret)
+
+
+async def _post_event(api: Api, event_id: str, kind: str, obj: dict[str, Any]) -> httpx.Response:
+    """An event signed as the sandbox (and Stripe) signs it, posted to the webhook endpoint."""
+    body = json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": kind,
+            "created": int(time.time()),
+            "data": {"object": obj},
+        }
+    ).encode()
+    return await api.client.post(
+        WEBHOOK,
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "Stripe-Signature": stripe_signature(body, SECRET, int(time.time())),
+        },
+    )
 
 
 async def _later(api: Api) -> int:
@@ -219,23 +241,7 @@ async def test_one_outside_refund_announced_twice_at_once_is_recorded_once(api: 
     refund_id = await _refund_at_the_provider(api, payment, 1500)
 
     async def announce(event_id: str, kind: str) -> int:
-        body = json.dumps(
-            {
-                "id": event_id,
-                "object": "event",
-                "type": kind,
-                "created": int(time.time()),
-                "data": {"object": {"id": refund_id, "object": "refund"}},
-            }
-        ).encode()
-        answer = await api.client.post(
-            WEBHOOK,
-            content=body,
-            headers={
-                "Content-Type": "application/json",
-                "Stripe-Signature": stripe_signature(body, SECRET, int(time.time())),
-            },
-        )
+        answer = await _post_event(api, event_id, kind, {"id": refund_id, "object": "refund"})
         return answer.status_code
 
     statuses = await asyncio.gather(
@@ -256,21 +262,11 @@ async def test_one_outside_refund_announced_twice_at_once_is_recorded_once(api: 
 
 
 async def test_a_sandbox_event_for_something_unknown_is_refused(api: Api) -> None:
-    body = json.dumps(
-        {
-            "id": "evt_unknown",
-            "object": "event",
-            "type": "payment_intent.succeeded",
-            "data": {"object": {"id": "pi_sandbox_nothing", "object": "payment_intent"}},
-        }
-    ).encode()
-    answer = await api.client.post(
-        WEBHOOK,
-        content=body,
-        headers={
-            "Content-Type": "application/json",
-            "Stripe-Signature": stripe_signature(body, SECRET, int(time.time())),
-        },
+    answer = await _post_event(
+        api,
+        "evt_unknown",
+        "payment_intent.succeeded",
+        {"id": "pi_sandbox_nothing", "object": "payment_intent"},
     )
     assert (answer.status_code, answer.json()["code"]) == (400, "webhook.unknown_object")
 
