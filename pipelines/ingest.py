@@ -125,6 +125,10 @@ def read_cursor(warehouse: duckdb.DuckDBPyConnection) -> Cursor:
     return Cursor(*found[0]) if found else Cursor(0, 0, 0)
 
 
+# PostgreSQL: the row's transaction had ended for everybody when this snapshot was taken.
+FINISHED = "txid < txid_snapshot_xmin(txid_current_snapshot())"
+
+
 def _postgres(engine: sa.Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
@@ -137,8 +141,7 @@ def _select(engine: sa.Engine) -> sa.TextClause:
     if _postgres(engine):
         return sa.text(
             f"select {columns} from outbox "  # noqa: S608 - constant text
-            "where (txid, id) > (:last_txid, :last_id) "
-            "and txid < txid_snapshot_xmin(txid_current_snapshot()) "
+            f"where (txid, id) > (:last_txid, :last_id) and {FINISHED} "
             "order by txid, id limit :limit"
         )
     return sa.text(
@@ -249,6 +252,19 @@ def pending(oltp: sa.Engine, cursor: Cursor) -> bool:
             {"last_txid": cursor.last_txid, "last_id": cursor.last_id, "limit": 1},
         ).first()
     return found is not None
+
+
+def watermark(oltp: sa.Engine) -> str | None:
+    """The newest outbox row ingestion may take now, as "txid:id" (txid 0 on SQLite). It only
+    grows when rows become ingestible, so a sensor can ask for a run exactly then."""
+    query = (
+        sa.text(f"select txid, id from outbox where {FINISHED} order by txid desc, id desc limit 1")  # noqa: S608
+        if _postgres(oltp)
+        else sa.text("select 0, id from outbox order by id desc limit 1")
+    )
+    with oltp.connect() as connection:
+        row = connection.execute(query).first()
+    return None if row is None else f"{int(row[0])}:{int(row[1])}"
 
 
 def prune(

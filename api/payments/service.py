@@ -531,39 +531,32 @@ async def handle_webhook_event(
     The object is read again from the provider first (the caller holds no transaction open),
     so an event that comes late, twice or out of order applies the provider's current state,
     never the state the event described."""
+    # Read first (outside any transaction), then record the event id, then apply.
+    current: ProviderPayment | None = None
+    dispute: tuple[str, int] | None = None
+    refunds: list[tuple[str | None, ProviderRefund]] = []
     if kind.startswith("payment_intent."):
         current = await source.retrieve(object_id)
-        if not await first_delivery(
-            session, provider=source.name, event_id=event_id, event_type=kind
-        ):
-            return False
-        payment = await by_provider_ref(session, provider=source.name, ref=object_id)
-        if payment is not None:
-            await apply(session, settings, payment_id=payment.id, result=current)
     elif kind == "charge.dispute.created":
-        intent_id, amount = await source.dispute_amount(object_id)
-        if not await first_delivery(
-            session, provider=source.name, event_id=event_id, event_type=kind
-        ):
-            return False
-        payment = await by_provider_ref(session, provider=source.name, ref=intent_id)
-        if payment is not None:
-            await chargeback(session, payment=payment, amount_cents=amount, reference=object_id)
+        dispute = await source.dispute_amount(object_id)
     elif kind in REFUND_EVENTS:
         refund_ids = (
             await source.refunds_of_charge(object_id) if kind == "charge.refunded" else [object_id]
         )
         refunds = [await source.retrieve_refund(ref) for ref in refund_ids]
-        if not await first_delivery(
-            session, provider=source.name, event_id=event_id, event_type=kind
-        ):
-            return False
-        for ours, answer in refunds:
-            await settle_provider_refund(session, provider=source.name, ours=ours, result=answer)
-    elif not await first_delivery(
-        session, provider=source.name, event_id=event_id, event_type=kind
-    ):
+    if not await first_delivery(session, provider=source.name, event_id=event_id, event_type=kind):
         return False
+    if current is not None:
+        payment = await by_provider_ref(session, provider=source.name, ref=object_id)
+        if payment is not None:
+            await apply(session, settings, payment_id=payment.id, result=current)
+    if dispute is not None:
+        intent_id, amount = dispute
+        payment = await by_provider_ref(session, provider=source.name, ref=intent_id)
+        if payment is not None:
+            await chargeback(session, payment=payment, amount_cents=amount, reference=object_id)
+    for ours, answer in refunds:
+        await settle_provider_refund(session, provider=source.name, ours=ours, result=answer)
     return True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -49,12 +50,10 @@ def _wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
     with httpx.Client() as client:
         for _ in range(300):  # up to 60 s; ends as soon as the server answers
             assert process.poll() is None, "the dashboard server stopped"
-            try:
+            with contextlib.suppress(httpx.TransportError):
                 if client.get(f"{url}/_stcore/health").text == "ok":
                     return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+            time.sleep(0.2)  # poll again: the server is still starting
     raise AssertionError("the dashboard server did not come up")
 
 
@@ -85,14 +84,12 @@ def _page_target(port: int, process: subprocess.Popen[bytes]) -> str:
     with httpx.Client() as client:
         for _ in range(300):
             assert process.poll() is None, "Chromium stopped"
-            try:
+            with contextlib.suppress(httpx.TransportError):
                 targets = client.get(f"http://127.0.0.1:{port}/json/list").json()
                 pages = [t for t in targets if t.get("type") == "page"]
                 if pages:
                     return str(pages[0]["webSocketDebuggerUrl"])
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+            time.sleep(0.2)  # poll again: Chromium is still starting
     raise AssertionError("Chromium's DevTools did not come up")
 
 

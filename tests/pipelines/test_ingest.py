@@ -88,7 +88,7 @@ PAYLOAD = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 class Crash(Exception):
-    pass
+    """The process dies here."""
 
 
 async def test_a_crash_before_the_cursor_commits_loses_and_duplicates_nothing(

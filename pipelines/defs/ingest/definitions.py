@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import dagster as dg
 import duckdb
-import sqlalchemy as sa
 
 from pipelines import ingest
 from pipelines.resources import OltpDatabaseResource, WarehouseResource
@@ -67,26 +66,6 @@ def outbox_retention(
         engine.dispose()
     context.log.info(f"pruned {removed} outbox row(s) older than {days} days")
     return dg.MaterializeResult(metadata={"pruned": removed, "retention_days": days})
-
-
-def sensor_interval() -> int:
-    return int(os.environ.get("TESSERA_PIPELINE_SENSOR_SECONDS", "30"))
-
-
-def oltp_watermark(engine: sa.Engine) -> str | None:
-    """The newest outbox row ingestion may take now, as "txid:id" (0 for SQLite's txid).
-    It only grows when rows become ingestible, so the sensor asks for a run exactly then."""
-    if engine.dialect.name == "postgresql":
-        query = sa.text(
-            "select txid, id from outbox "
-            "where txid < txid_snapshot_xmin(txid_current_snapshot()) "
-            "order by txid desc, id desc limit 1"
-        )
-    else:
-        query = sa.text("select 0, id from outbox order by id desc limit 1")
-    with engine.connect() as connection:
-        row = connection.execute(query).first()
-    return None if row is None else f"{int(row[0])}:{int(row[1])}"
 
 
 defs = dg.Definitions(assets=[outbox_events, outbox_retention])

@@ -11,7 +11,7 @@ import duckdb
 
 from pipelines import exports, ingest, publish, reconcile
 from pipelines.defs.dbt.definitions import tessera_dbt_assets
-from pipelines.defs.ingest.definitions import oltp_watermark, outbox_retention
+from pipelines.defs.ingest.definitions import outbox_retention
 from pipelines.resources import (
     ExportsResource,
     OltpDatabaseResource,
@@ -126,7 +126,7 @@ def outbox_sensor(
 ) -> dg.SensorResult:
     engine = ingest.make_oltp_engine(oltp_database.url)
     try:
-        watermark = oltp_watermark(engine)
+        watermark = ingest.watermark(engine)
     finally:
         engine.dispose()
     if watermark is None or watermark == context.cursor:
