@@ -163,7 +163,8 @@ def _dagster_environment() -> None:
 @app.command()
 def bench(
     name: Annotated[
-        str, typer.Argument(help="Which benchmark: auth, flash-sale or pipeline-build")
+        str,
+        typer.Argument(help="Which benchmark: auth, flash-sale, pipeline-build or freshness"),
     ],
     db: Annotated[str, typer.Option(help="sqlite or postgres")] = "sqlite",
     runs: Annotated[int, typer.Option(min=1)] = 3,
@@ -173,17 +174,21 @@ def bench(
     bookings: Annotated[
         int, typer.Option(min=1, help="pipeline-build: synthetic bookings")
     ] = 1_000_000,
+    interval: Annotated[
+        int, typer.Option(min=1, help="freshness: the outbox sensor's interval in seconds")
+    ] = 30,
 ) -> None:
     """Run a benchmark from bench/ (see docs/benchmarks.md)."""
     import json
     from functools import partial
 
-    from bench import auth, flash_sale, pipeline_build
+    from bench import auth, flash_sale, freshness, pipeline_build
 
     benchmarks: dict[str, Callable[..., dict[str, Any]]] = {
         "auth": auth.run,
         "flash-sale": flash_sale.run,
         "pipeline-build": partial(pipeline_build.run, bookings=bookings),
+        "freshness": partial(freshness.run, interval=interval),
     }
     if name not in benchmarks:
         raise typer.BadParameter(f"unknown benchmark {name!r}; choose from {sorted(benchmarks)}")

@@ -1,0 +1,260 @@
+"""Freshness: a paid booking committed through the API until it is visible in the published
+marts, with the real moving parts of `make up`: the API served by uvicorn, the Dagster daemon
+evaluating the outbox sensor and launching the refresh run, dbt and the snapshot swap.
+
+Each run books and pays one ticket over HTTP, notes when the payment's answer came back (the
+transaction has committed), and polls the published snapshot until that payment is in
+`fct_payments`. The sensor ticks every TESSERA_PIPELINE_SENSOR_SECONDS, so a sale waits up to
+one interval before a run starts: the spread of the figures is that phase. Correctness after
+every run: the snapshot's net revenue equals paid minus refunded in the OLTP database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import sqlalchemy as sa
+
+from api.db import make_engine, make_sessionmaker, utcnow
+from api.events import service as events
+from api.events.schemas import EventCreate, TicketTypeFields, Venue
+from api.migrate import upgrade
+from api.users import service as users
+from bench.auth import _database
+from bench.harness import ROOT, served
+from pipelines import ingest, publish
+from tessera.seed import DEMO_PASSWORD, seed_users
+
+VENV_BIN = Path(sys.executable).parent
+BUYER = "attendee@tessera.example.com"
+RUN_TIMEOUT_S = 300
+
+
+async def _prepare(url: str) -> tuple[str, str]:
+    """The demo accounts and one published event with a paid ticket type (their ids)."""
+    from api.config import Settings
+
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    await seed_users(sessions, Settings(database_url=url), count=20)
+    async with sessions() as session:
+        organizer = await users.get_by_email(session, email="organizer@tessera.example.com")
+        assert organizer is not None
+        start = utcnow() + timedelta(days=30)
+        event = await events.create(
+            session,
+            organizer=organizer,
+            data=EventCreate(
+                title="Freshness test night",
+                venue=Venue(name="Hall", city="Berlin", country="DE"),
+                starts_at=start,
+                ends_at=start + timedelta(hours=3),
+                timezone="Europe/Berlin",
+                capacity=1000,
+                currency="EUR",
+            ),
+        )
+        ticket = await events.add_ticket_type(
+            session,
+            event=event,
+            data=TicketTypeFields(name="Standard", price_cents=2500, quantity=1000),
+        )
+        await events.publish(session, event=event)
+        await session.commit()
+        ids = (str(event.id), str(ticket.id))
+    await engine.dispose()
+    return ids
+
+
+def _dagster_home(root: Path) -> Path:
+    """The project's instance config with its storage moved under `root`."""
+    home = root / "dagster_home"
+    home.mkdir()
+    config = (ROOT / "dagster_home" / "dagster.yaml").read_text()
+    (home / "dagster.yaml").write_text(config.replace("base_dir: var/", f"base_dir: {root}/var/"))
+    (root / "workspace.yaml").write_text(
+        "load_from:\n  - python_module:\n      module_name: pipelines.definitions\n"
+        f"      working_directory: {ROOT}\n      location_name: tessera\n"
+    )
+    return home
+
+
+@contextmanager
+def _daemon(env: dict[str, str], root: Path) -> Iterator[None]:
+    """`dagster-daemon run`: the sensor, the run queue and the launcher, as under `make up`."""
+    log = (root / "daemon.log").open("w")
+    process = subprocess.Popen(  # noqa: S603 - our venv's dagster-daemon
+        [str(VENV_BIN / "dagster-daemon"), "run", "-w", str(root / "workspace.yaml")],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _pay_one(base: str, event_id: str, ticket_id: str) -> str:
+    """Book and pay one ticket as the demo attendee; returns the payment id once committed."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        login = client.post("/auth/login", json={"email": BUYER, "password": DEMO_PASSWORD})
+        login.raise_for_status()
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        booking = client.post(
+            "/bookings",
+            headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+            json={"event_id": event_id, "lines": [{"ticket_type_id": ticket_id, "quantity": 1}]},
+        )
+        booking.raise_for_status()
+        payment = client.post(
+            f"/bookings/{booking.json()['id']}/payments",
+            headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+            json={"payment_method": "pm_card_visa"},
+        )
+        payment.raise_for_status()
+        assert payment.json()["status"] == "succeeded", payment.text
+        return str(payment.json()["id"])
+
+
+def _published(snapshot: Path, payment_id: str) -> bool:
+    build = publish.current(snapshot)
+    if build is None or not (build / "fct_payments.parquet").exists():
+        return False
+    with duckdb.connect() as reader:
+        found = reader.execute(
+            f"select count(*) from '{build / 'fct_payments.parquet'}' where payment_id = ?",  # noqa: S608
+            [payment_id],
+        ).fetchall()
+    return bool(found[0][0])
+
+
+def _agrees(url: str, snapshot: Path) -> dict[str, int]:
+    """Net revenue in the snapshot and paid minus refunded in the OLTP database."""
+    engine = ingest.make_oltp_engine(url)
+    try:
+        with engine.connect() as connection:
+            paid = connection.execute(
+                sa.text("select coalesce(sum(amount_cents), 0) from payments where status = :s"),
+                {"s": "succeeded"},
+            ).scalar_one()
+            refunded = connection.execute(
+                sa.text("select coalesce(sum(amount_cents), 0) from refunds where status = :s"),
+                {"s": "succeeded"},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    build = publish.current(snapshot)
+    assert build is not None
+    with duckdb.connect() as reader:
+        marts = reader.execute(
+            f"select coalesce(sum(net_cents), 0) from '{build / 'revenue_daily.parquet'}'"  # noqa: S608
+        ).fetchall()[0][0]
+    return {"oltp_net_cents": int(paid) - int(refunded), "marts_net_cents": int(marts)}
+
+
+def _stages(home: Path) -> dict[str, list[float]]:
+    """How long each refresh run the sensor started waited in the queue and then ran."""
+    import dagster as dg
+
+    stages: dict[str, list[float]] = {"queued_s": [], "running_s": []}
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        records = instance.get_run_records(filters=dg.RunsFilter(job_name="refresh"))
+        for record in records:
+            if record.dagster_run.tags.get("dagster/sensor_name") != "outbox_sensor":
+                continue  # the first build, started by hand
+            if record.start_time is None or record.end_time is None:
+                continue
+            stages["queued_s"].append(record.start_time - record.create_timestamp.timestamp())
+            stages["running_s"].append(record.end_time - record.start_time)
+    return stages
+
+
+def run(
+    *, db: str, runs: int, seconds: int, concurrency: int, interval: int = 30
+) -> dict[str, Any]:
+    del seconds, concurrency  # one sale at a time: the figure is latency, not throughput
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        url, drop = _database(db, root)
+        try:
+            upgrade(url)
+            event_id, ticket_id = asyncio.run(_prepare(url))
+            snapshot = root / "var" / "snapshot"
+            env = {
+                **os.environ,
+                "DO_NOT_TRACK": "1",
+                "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+                "DAGSTER_HOME": str(_dagster_home(root)),
+                "TESSERA_DATABASE_URL": url,
+                "TESSERA_WAREHOUSE_PATH": str(root / "var" / "warehouse.duckdb"),
+                "TESSERA_SNAPSHOT_DIR": str(snapshot),
+                "TESSERA_EXPORTS_DIR": str(root / "var" / "exports"),
+                "TESSERA_PIPELINE_SENSOR_SECONDS": str(interval),
+            }
+            started = time.perf_counter()
+            subprocess.run(  # noqa: S603 - the first build, as `make up` does before serving
+                [str(VENV_BIN / "tessera"), "pipeline"], cwd=ROOT, env=env, check=True
+            )
+            first_build_s = time.perf_counter() - started
+            latencies: list[float] = []
+            checks: list[dict[str, int]] = []
+            api_env = {"TESSERA_DATABASE_URL": url, "TESSERA_LOG_LEVEL": "WARNING"}
+            with served("api.main:app", api_env, workers=1) as base, _daemon(env, root):
+                for _ in range(runs):
+                    payment_id = _pay_one(base, event_id, ticket_id)
+                    committed = time.perf_counter()
+                    deadline = committed + RUN_TIMEOUT_S
+                    while not _published(snapshot, payment_id):
+                        if time.perf_counter() > deadline:
+                            raise RuntimeError(f"payment not published in {RUN_TIMEOUT_S} s")
+                        time.sleep(0.2)
+                    latencies.append(time.perf_counter() - committed)
+                    checks.append(_agrees(url, snapshot))
+            stages = _stages(Path(env["DAGSTER_HOME"]))
+        finally:
+            if drop is not None:
+                asyncio.run(drop())
+
+    def spread(values: list[float]) -> dict[str, float]:
+        return {
+            "median": round(statistics.median(values), 1),
+            "min": round(min(values), 1),
+            "max": round(max(values), 1),
+        }
+
+    return {
+        "bench": "freshness",
+        "db": db,
+        "runs": runs,
+        "sensor_interval_s": interval,
+        "first_build_s": round(first_build_s, 1),
+        "commit_to_published_s": {**spread(latencies), "each": [round(x, 1) for x in latencies]},
+        "sensor_runs": len(stages["queued_s"]),
+        "run_queued_to_started_s": spread(stages["queued_s"]),
+        "run_started_to_ended_s": spread(stages["running_s"]),
+        "goal_s": 60,
+        "correct": all(c["oltp_net_cents"] == c["marts_net_cents"] for c in checks),
+        "checks": checks[-1],
+    }
