@@ -65,6 +65,7 @@ class SearchFilters:
     currency: str | None = None
     online: bool | None = None
     near: GeoFilter | None = None
+    organizer_id: str | None = None
     exclude_ids: tuple[str, ...] = ()
 
 

@@ -28,6 +28,7 @@ class EventDocument:
     price_max_cents: int
     currency: str
     online: bool
+    organizer_id: str = ""
     popularity: float = 0.0
     lat: float | None = None
     lon: float | None = None

@@ -11,7 +11,6 @@ One process writes (the pipelines), any number read: readers reload when a commi
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import threading
@@ -35,19 +34,9 @@ from search.backend import (
     fuzziness,
 )
 from search.documents import EventDocument
+from search.tantivy_schema import BOOSTS, FOLDED, STEMMED, from_source, schema, similar, to_source
 
 SCHEMA_VERSION = "v1"
-# Field boosts: the title over tags over the category over the description over the venue.
-# The gaps are wide because BM25 favours short fields with rare words (a venue's name) over a
-# long description: the boosts must outweigh that.
-BOOSTS = {
-    "title": 8.0,
-    "tags": 5.0,
-    "category": 4.0,
-    "description": 2.0,
-    "city": 1.5,
-    "venue": 0.5,
-}
 PREFIX_WEIGHT = 0.5  # a word that only begins a field's word counts for less than the word
 FUZZY_WEIGHT = 0.3  # and one within an edit distance for less again
 WRITER_HEAP = 64_000_000
@@ -55,55 +44,9 @@ MAX_FACET_VALUES = 30
 _MARK = re.compile(r"<(/?)b>")
 
 
-def _analyzer(stem: bool) -> tantivy.TextAnalyzer:
-    builder = (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(40))
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.ascii_fold())
-    )
-    if stem:
-        builder = builder.filter(tantivy.Filter.stemmer("english"))
-    return builder.build()
-
-
-STEMMED = _analyzer(stem=True)
-FOLDED = _analyzer(stem=False)
-
-
-def _schema() -> tantivy.Schema:
-    builder = tantivy.SchemaBuilder()
-    builder.add_text_field("id", stored=True, tokenizer_name="raw", fast=True)
-    for name in BOOSTS:
-        builder.add_text_field(name, stored=name in ("title", "description"), tokenizer_name="en")
-        builder.add_text_field(f"{name}_f", tokenizer_name="fold")
-    # Exact-match keys for filters (lower case) and display values for facets.
-    for name in ("category_key", "city_key", "country_key", "tag_key", "currency_key"):
-        builder.add_text_field(name, tokenizer_name="raw")
-    builder.add_text_field("category_value", tokenizer_name="raw", fast=True)
-    builder.add_text_field("city_value", tokenizer_name="raw", fast=True)
-    builder.add_integer_field("price_min_cents", indexed=True, fast=True)
-    builder.add_date_field("starts_at", indexed=True, fast=True)
-    builder.add_float_field("popularity", indexed=True, fast=True)
-    builder.add_float_field("lat", indexed=True, fast=True)
-    builder.add_float_field("lon", indexed=True, fast=True)
-    builder.add_boolean_field("online", indexed=True)
-    builder.add_bytes_field("source", stored=True)
-    return builder.build()
-
-
-def _to_source(doc: EventDocument) -> bytes:
-    data = {field: getattr(doc, field) for field in EventDocument.__dataclass_fields__}
-    data["starts_at"] = doc.starts_at.astimezone(UTC).isoformat()
-    data["tags"] = list(doc.tags)
-    return json.dumps(data).encode()
-
-
-def _from_source(raw: bytes) -> EventDocument:
-    data = json.loads(raw)
-    data["starts_at"] = datetime.fromisoformat(data["starts_at"])
-    data["tags"] = tuple(data["tags"])
-    return EventDocument(**data)
+def _clamp(moment: datetime) -> datetime:
+    """A bound inside the dates tantivy can hold (about 1678 to 2262)."""
+    return min(max(moment.astimezone(UTC), tantivy.MIN_DATETIME), tantivy.MAX_DATETIME)
 
 
 def _count(found: tantivy.SearchResult) -> int:
@@ -119,7 +62,7 @@ class TantivyBackend:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path) / SCHEMA_VERSION
         self.path.mkdir(parents=True, exist_ok=True)
-        self.schema = _schema()
+        self.schema = schema()
         self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self._index.register_tokenizer("en", STEMMED)
         self._index.register_tokenizer("fold", FOLDED)
@@ -153,13 +96,14 @@ class TantivyBackend:
             "city_key": doc.city.lower(),
             "country_key": doc.country.upper(),
             "currency_key": doc.currency.upper(),
+            "organizer_key": doc.organizer_id,
             "category_value": doc.category,
             "city_value": doc.city,
             "price_min_cents": doc.price_min_cents,
             "starts_at": doc.starts_at.astimezone(UTC),
             "popularity": float(doc.popularity),
             "online": doc.online,
-            "source": _to_source(doc),
+            "source": to_source(doc),
         }
         for name in BOOSTS:
             values[f"{name}_f"] = values[name]
@@ -211,7 +155,7 @@ class TantivyBackend:
         found = searcher.search(tantivy.Query.term_query(self.schema, "id", event_id), 1)
         if not found.hits:
             return None
-        return _from_source(searcher.doc(found.hits[0][1])["source"][0])
+        return from_source(searcher.doc(found.hits[0][1])["source"][0])
 
     def _word(self, word: str, *, prefix: bool) -> tantivy.Query:
         """One typed word against every text field: exact (stemmed, BM25) or fuzzy/prefix."""
@@ -273,9 +217,11 @@ class TantivyBackend:
             clauses.append((must, self._term("country_key", f.country.upper())))
         if f.currency:
             clauses.append((must, self._term("currency_key", f.currency.upper())))
+        if f.organizer_id:
+            clauses.append((must, self._term("organizer_key", f.organizer_id)))
         if f.starts_after or f.starts_before:
-            low = f.starts_after.astimezone(UTC) if f.starts_after else None
-            high = f.starts_before.astimezone(UTC) if f.starts_before else None
+            low = _clamp(f.starts_after) if f.starts_after else None
+            high = _clamp(f.starts_before) if f.starts_before else None
             clauses.append((must, self._range("starts_at", tantivy.FieldType.Date, low, high)))
         low_price = 1 if f.free is False else f.price_min_cents
         high_price = 0 if f.free else f.price_max_cents
@@ -316,7 +262,7 @@ class TantivyBackend:
         candidates = searcher.search(box, max(1, searcher.num_docs), count=False).hits
         inside: list[str] = []
         for _, address in candidates:
-            doc = _from_source(searcher.doc(address)["source"][0])
+            doc = from_source(searcher.doc(address)["source"][0])
             if doc.lat is None or doc.lon is None:
                 continue
             if distance_km(near.lat, near.lon, doc.lat, doc.lon) <= near.radius_km:
@@ -356,10 +302,10 @@ class TantivyBackend:
             kwargs |= {"order_by_field": "popularity", "order": tantivy.Order.Desc}
         found = searcher.search(built, query.page_size, **kwargs)
         generators: dict[str, tantivy.SnippetGenerator] = {}
-        text_query = self._text(query.text, every_word=False)
-        if query.highlight and text_query is not None:
+        if query.highlight and has_text:
             for name in ("title", "description"):
-                generator = tantivy.SnippetGenerator.create(searcher, text_query, self.schema, name)
+                marked = self._matched_terms(searcher, name, query.text)
+                generator = tantivy.SnippetGenerator.create(searcher, marked, self.schema, name)
                 generator.set_max_num_chars(160)
                 generators[name] = generator
         hits = []
@@ -373,13 +319,28 @@ class TantivyBackend:
             score = float(key) if sort == SortOrder.RELEVANCE else 0.0
             hits.append(
                 SearchHit(
-                    document=_from_source(stored["source"][0]),
+                    document=from_source(stored["source"][0]),
                     score=score,
                     highlights=highlights,
                 )
             )
         facets = self._facets(searcher, built) if query.facets else {}
         return SearchResult(total=_count(found), hits=tuple(hits), facets=facets)
+
+    def _matched_terms(self, searcher: tantivy.Searcher, field: str, text: str) -> tantivy.Query:
+        """The field's own terms the typed words matched (exactly, as a prefix or with a typo),
+        for the snippet generator, which marks only terms it is given."""
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for word in FOLDED.analyze(text):
+            stems = set(STEMMED.analyze(word))
+            for stem in stems:
+                clauses.append((tantivy.Occur.Should, self._term(field, stem)))
+            if len(word) < 2:
+                continue
+            for term, _ in searcher.terms_with_prefix(field, word[0]):
+                if term not in stems and similar(word, term):
+                    clauses.append((tantivy.Occur.Should, self._term(field, term)))
+        return tantivy.Query.boolean_query(clauses)
 
     def _facets(
         self, searcher: tantivy.Searcher, built: tantivy.Query
@@ -433,7 +394,7 @@ class TantivyBackend:
         )
         seen: set[str] = set()
         for _, address in titles.hits:
-            doc = _from_source(searcher.doc(address)["source"][0])
+            doc = from_source(searcher.doc(address)["source"][0])
             if doc.title.lower() not in seen:
                 seen.add(doc.title.lower())
                 suggestions.append(

@@ -3,7 +3,7 @@ prefixes, filters, sorting, facets, highlights, pages, suggestions, and index ma
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -129,6 +129,7 @@ CATALOGUE = {
         category="Comedy",
         tags=("stand-up",),
         venue="Comedy Store",
+        organizer_id="comedy-club",
         city="London",
         country="GB",
         currency="GBP",
@@ -235,6 +236,7 @@ def test_text_filters_compare_exactly_and_ignore_case(catalogue: SearchBackend) 
     assert ids(catalogue, filters=SearchFilters(country="fr")) == ["paris"]
     assert ids(catalogue, filters=SearchFilters(tags=("Jazz", "live"))) == ["jazz"]
     assert ids(catalogue, filters=SearchFilters(currency="gbp")) == ["london"]
+    assert ids(catalogue, filters=SearchFilters(organizer_id="comedy-club")) == ["london"]
     assert ids(catalogue, "jazz", filters=SearchFilters(city="Paris")) == ["paris"]
 
 
@@ -243,6 +245,10 @@ def test_dates_prices_free_and_online(catalogue: SearchBackend) -> None:
         starts_after=NOW + timedelta(days=4), starts_before=NOW + timedelta(days=12)
     )
     assert set(ids(catalogue, filters=window)) == {"brunch", "potsdam", "london"}
+    ages = SearchFilters(
+        starts_after=datetime(1, 1, 1, tzinfo=UTC), starts_before=datetime.max.replace(tzinfo=UTC)
+    )
+    assert len(ids(catalogue, filters=ages, page_size=50)) == len(CATALOGUE)
     cheap = SearchFilters(price_min_cents=1000, price_max_cents=2200)
     assert set(ids(catalogue, filters=cheap)) == {"techno", "potsdam", "london"}
     assert set(ids(catalogue, filters=SearchFilters(free=True))) == {"brunch", "webinar"}
