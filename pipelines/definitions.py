@@ -5,6 +5,7 @@ import dagster as dg
 from pipelines.defs.dbt import definitions as dbt_definitions
 from pipelines.defs.ingest import definitions as ingest_definitions
 from pipelines.defs.publish import definitions as publish_definitions
+from pipelines.defs.search import definitions as search_definitions
 from pipelines.resources import shared_resources
 
 defs = dg.Definitions.merge(
@@ -12,4 +13,5 @@ defs = dg.Definitions.merge(
     dbt_definitions.defs,
     ingest_definitions.defs,
     publish_definitions.defs,
+    search_definitions.defs,
 )

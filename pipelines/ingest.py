@@ -133,7 +133,7 @@ def _postgres(engine: sa.Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def _select(engine: sa.Engine) -> sa.TextClause:
+def select_after(engine: sa.Engine) -> sa.TextClause:
     columns = (
         "event_id, id as outbox_id, txid, event_type, entity, entity_id, version, payload, "
         "occurred_at, actor_id, request_id"
@@ -194,7 +194,7 @@ def ingest(
     ensure_raw(warehouse)
     cursor = read_cursor(warehouse)
     landed = read = batches = 0
-    query = _select(oltp)
+    query = select_after(oltp)
     while max_batches is None or batches < max_batches:
         with oltp.connect() as connection:
             rows = list(
@@ -245,7 +245,7 @@ def ingest(
 
 def pending(oltp: sa.Engine, cursor: Cursor) -> bool:
     """Is there a row the next ingestion would take? (The sensor's cheap question.)"""
-    query = _select(oltp)
+    query = select_after(oltp)
     with oltp.connect() as connection:
         found = connection.execute(
             query,

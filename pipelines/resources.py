@@ -6,10 +6,14 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from search.backend import SearchBackend
+from search.factory import BackendKind, make_backend
+
 DEFAULT_WAREHOUSE_PATH = "var/warehouse/tessera.duckdb"
 DEFAULT_DATABASE_URL = "sqlite:///var/tessera.db"
 DEFAULT_SNAPSHOT_DIR = "var/snapshot"
 DEFAULT_EXPORTS_DIR = "var/exports"
+DEFAULT_SEARCH_DIR = "var/search"
 
 
 def env_or_default(name: str, default: str) -> str:
@@ -60,6 +64,27 @@ class ExportsResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return Path(self.path).expanduser().absolute()
 
 
+class SearchIndexResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """The search index the API queries: tantivy files under `path`, or OpenSearch."""
+
+    backend: str = Field(default="tantivy", description="tantivy or opensearch")
+    path: str = Field(default=DEFAULT_SEARCH_DIR, description="Index directory (and cursor).")
+    opensearch_url: str = Field(default="", description="OpenSearch URL for that backend.")
+    alias: str = Field(default="tessera-events", description="OpenSearch index alias.")
+
+    def resolved_path(self) -> Path:
+        return Path(self.path).expanduser().absolute()
+
+    def open(self) -> SearchBackend:
+        kind: BackendKind = "opensearch" if self.backend == "opensearch" else "tantivy"
+        return make_backend(
+            kind,
+            index_dir=self.resolved_path(),
+            opensearch_url=self.opensearch_url or None,
+            alias=self.alias,
+        )
+
+
 def shared_resources() -> dict[str, object]:
     """Resources every domain may request, bound once in pipelines.definitions."""
     return {
@@ -74,5 +99,11 @@ def shared_resources() -> dict[str, object]:
         ),
         "exports_dir": ExportsResource(
             path=env_or_default("TESSERA_EXPORTS_DIR", DEFAULT_EXPORTS_DIR)
+        ),
+        "search_index": SearchIndexResource(
+            backend=env_or_default("TESSERA_SEARCH_BACKEND", "tantivy"),
+            path=env_or_default("TESSERA_SEARCH_DIR", DEFAULT_SEARCH_DIR),
+            opensearch_url=env_or_default("TESSERA_OPENSEARCH_URL", ""),
+            alias=env_or_default("TESSERA_OPENSEARCH_ALIAS", "tessera-events"),
         ),
     }

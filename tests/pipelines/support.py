@@ -26,7 +26,8 @@ def pipeline() -> Iterator[ModuleType]:
 
 
 def run_pipeline(database_url: str, tmp_path: Path) -> dg.ExecuteInProcessResult:
-    """Everything the refresh job runs, with exports written to tmp_path/exports."""
+    """Everything the refresh job runs, with exports written to tmp_path/exports and the
+    search index to tmp_path/search."""
     from dagster_dbt import DbtCliResource
 
     from pipelines.defs.dbt.definitions import tessera_dbt_assets
@@ -37,9 +38,11 @@ def run_pipeline(database_url: str, tmp_path: Path) -> dg.ExecuteInProcessResult
         marts_snapshot,
         revenue_reconciles_with_oltp,
     )
+    from pipelines.defs.search.definitions import event_index
     from pipelines.resources import (
         ExportsResource,
         OltpDatabaseResource,
+        SearchIndexResource,
         SnapshotResource,
         WarehouseResource,
     )
@@ -51,6 +54,7 @@ def run_pipeline(database_url: str, tmp_path: Path) -> dg.ExecuteInProcessResult
             marts_snapshot,
             finance_exports,
             revenue_reconciles_with_oltp,
+            event_index,
         ],
         resources={
             "dbt": DbtCliResource(
@@ -60,5 +64,6 @@ def run_pipeline(database_url: str, tmp_path: Path) -> dg.ExecuteInProcessResult
             "oltp_database": OltpDatabaseResource(url=database_url),
             "snapshot": SnapshotResource(path=str(tmp_path / "snapshot")),
             "exports_dir": ExportsResource(path=str(tmp_path / "exports")),
+            "search_index": SearchIndexResource(path=str(tmp_path / "search")),
         },
     )

@@ -68,6 +68,9 @@ async def test_the_marts_match_the_oltp_database_and_follow_its_changes(
 
     first = await asyncio.to_thread(run_pipeline, database_url, tmp_path)
     assert first.success
+    [indexed] = first.asset_materializations_for_node("search__event_index")
+    assert indexed.metadata["mode"].value == "full"
+    assert indexed.metadata["documents"].value == 2  # both published events are searchable
     figures = _check_passed(first)
     assert figures["oltp_net_cents"] == {"EUR": 3 * 5000 - 1500 - 5000, "USD": 4000}
     assert figures["payments_in_flight"] == 0

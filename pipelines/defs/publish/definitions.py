@@ -12,6 +12,7 @@ import duckdb
 from pipelines import exports, ingest, publish, reconcile
 from pipelines.defs.dbt.definitions import tessera_dbt_assets
 from pipelines.defs.ingest.definitions import outbox_retention
+from pipelines.defs.search.definitions import SEARCH_TAGS
 from pipelines.resources import (
     ExportsResource,
     OltpDatabaseResource,
@@ -99,7 +100,7 @@ refresh_job = dg.define_asset_job(
     "refresh",
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets(outbox_retention),
     description="Land new outbox rows, build the dbt models, publish the snapshot.",
-    tags=WAREHOUSE_TAGS,
+    tags={**WAREHOUSE_TAGS, **SEARCH_TAGS},
     # One process: the steps run one after another anyway (one DuckDB writer), and a process
     # per step would spend seconds importing Dagster and dbt again, which freshness pays for.
     executor_def=dg.in_process_executor,
@@ -109,7 +110,7 @@ nightly_job = dg.define_asset_job(
     "nightly_rebuild",
     selection=dg.AssetSelection.all(),
     description="Everything from scratch (dbt --full-refresh), then prune the outbox.",
-    tags=WAREHOUSE_TAGS,
+    tags={**WAREHOUSE_TAGS, **SEARCH_TAGS},
     config={"ops": {"tessera_dbt_assets": {"config": {"full_refresh": True}}}},
     executor_def=dg.in_process_executor,
 )
