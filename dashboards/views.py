@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import data
+from dashboards import data, search_view
 
 NO_SNAPSHOT = (
     "No snapshot published yet at `{path}`. Run the pipelines (the `refresh` job in the Dagster "
@@ -327,15 +327,7 @@ def search() -> None:
     started = _start("Search analytics")
     if started is None:
         return
-    build, _ = started
-    queries = data.table(build, "search_queries")
-    if queries.empty:
-        data.empty_state(
-            "Search analytics appear here once people search: top queries, queries with no "
-            "results, and click-through."
-        )
-        return
-    st.dataframe(queries, hide_index=True, use_container_width=True)
+    search_view.render(*started)
 
 
 REPORTS = {
