@@ -81,6 +81,13 @@ class Settings(BaseSettings):
     # Where the data platform publishes the analytics snapshot (finance exports read it).
     snapshot_dir: Path = Path("var/snapshot")
 
+    # Search: the pipelines write the index, the API queries it. tantivy keeps it in files
+    # under search_dir; opensearch needs opensearch_url (readers use the alias).
+    search_backend: Literal["tantivy", "opensearch"] = "tantivy"
+    search_dir: Path = Path("var/search")
+    opensearch_url: str | None = None
+    opensearch_alias: str = "tessera-events"
+
     media_dir: Path = Path("var/media")
     media_url: str | None = Field(
         default=None, description="fsspec URL such as s3://bucket/media; local media_dir if unset"

@@ -26,6 +26,7 @@ from api.observability import Metrics, RequestContextMiddleware, configure_loggi
 from api.payments.providers import close_providers, make_providers
 from api.payments.router import router as payments_router
 from api.ratelimit import RateLimiter
+from api.search.router import router as search_router
 from api.storage import make_storage
 from api.users.router import router as users_router
 
@@ -39,6 +40,7 @@ ROUTERS = (
     users_router,
     admin_router,
     events_router,
+    search_router,
     media_router,
     bookings_router,
     payments_router,

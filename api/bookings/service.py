@@ -176,6 +176,20 @@ async def list_for_user(
     return list(rows), total
 
 
+async def booked_event_ids(session: AsyncSession, *, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """Events the user holds or has seats at (pending or confirmed), most recent first."""
+    rows = await session.execute(
+        select(Booking.event_id, func.max(Booking.created_at).label("latest"))
+        .where(
+            Booking.user_id == user_id,
+            Booking.status.in_([BookingStatus.pending, BookingStatus.confirmed]),
+        )
+        .group_by(Booking.event_id)
+        .order_by(func.max(Booking.created_at).desc())
+    )
+    return [row[0] for row in rows.all()]
+
+
 async def cancel(
     session: AsyncSession, *, booking: Booking, actor: User, reason: str | None
 ) -> Booking:

@@ -57,3 +57,7 @@ class InvalidCursor(Unprocessable):
 
 class BelowReserved(Conflict):
     code = "ticket_type.below_reserved"
+
+
+class SortNeedsSearch(Unprocessable):
+    code = "event.sort_needs_search"

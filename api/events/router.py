@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response, status
@@ -14,6 +15,7 @@ from api.deps import Public, SessionDep, StorageDep
 from api.errors import problem_responses
 from api.events import media as media_service
 from api.events import service
+from api.events.errors import SortNeedsSearch
 from api.events.models import Event
 from api.events.schemas import (
     CancelRequest,
@@ -31,7 +33,10 @@ from api.events.schemas import (
     TicketTypeUpdate,
     event_view,
 )
+from api.search import service as search_service
+from api.search.errors import IncompleteGeoFilter
 from api.users.models import User
+from search.backend import GeoFilter
 
 router = APIRouter(tags=["events"], responses=problem_responses(422))
 
@@ -124,16 +129,161 @@ async def _page(
     return EventPage(items=items, next_cursor=next_cursor, total=total)
 
 
-@router.get("/events", response_model=EventPage, dependencies=[Public])
+@dataclass(frozen=True)
+class SearchParams:
+    text: str
+    tags: tuple[str, ...]
+    near: GeoFilter | None
+
+    def wanted(self, sort: EventSort | None) -> bool:
+        """A search rather than a plain listing: words, a search-only filter or sort."""
+        return bool(self.text or self.tags or self.near) or sort in SEARCH_SORTS
+
+
+SEARCH_SORTS = (EventSort.relevance, EventSort.popularity)
+
+
+def _search_params(
+    q: Annotated[
+        str | None, Query(max_length=200, description="Words to search for (typos allowed)")
+    ] = None,
+    tags: Annotated[list[str] | None, Query(max_length=10, description="Search only")] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90, description="Search only")] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, description="Search only")] = None,
+    radius_km: Annotated[
+        float | None, Query(gt=0, le=20_000, description="Search only: with lat and lon")
+    ] = None,
+) -> SearchParams:
+    near_given = [value is not None for value in (lat, lon, radius_km)]
+    if any(near_given) and not all(near_given):
+        missing = next(
+            n for n, v in zip(("lat", "lon", "radius_km"), near_given, strict=True) if not v
+        )
+        raise IncompleteGeoFilter(
+            "A place filter needs lat, lon and radius_km together.", field=missing
+        )
+    near = (
+        GeoFilter(lat=lat, lon=lon, radius_km=radius_km)
+        if lat is not None and lon is not None and radius_km is not None
+        else None
+    )
+    return SearchParams(text=(q or "").strip(), tags=tuple(tags or ()), near=near)
+
+
+SearchParamsDep = Annotated[SearchParams, Depends(_search_params)]
+
+
+async def _search_page(
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+    session: SessionDep,
+    user: User | None,
+    filters: service.EventFilters,
+    params: SearchParams,
+    *,
+    sort: EventSort | None,
+    limit: int,
+    cursor: str | None,
+) -> EventPage:
+    """A page of the catalogue from the search index; the search is recorded for the
+    analytics after the response has gone."""
+    if sort == EventSort.newest:
+        raise SortNeedsSearch(
+            "Searches sort by relevance, starts_at, price or popularity.", field="sort"
+        )
+    search = search_service.EventSearch(
+        text=params.text,
+        filters=filters,
+        tags=params.tags,
+        near=params.near,
+        sort=sort if sort is not None else (None if params.text else EventSort.starts_at),
+        page=search_service.decode_cursor(cursor),
+        page_size=limit,
+    )
+    settings = request.app.state.settings
+    found = await search_service.search_events(
+        session, search_service.backend_for(settings), search
+    )
+    search_id = uuid.uuid4()
+    base = settings.public_base_url.rstrip("/")
+    items = []
+    offset = (search.page - 1) * limit
+    for position, event in enumerate(found.events, start=offset + 1):
+        item = event_view(event)
+        item.highlights = found.highlights.get(event.id) or None
+        item.click_url = f"{base}/search/{search_id}/open/{event.id}?position={position}"
+        items.append(item)
+    visitor = _visitor(request, response)
+    sessionmaker = request.app.state.sessionmaker
+    user_id = user.id if user else None
+
+    async def record() -> None:
+        async with sessionmaker() as writer:
+            await search_service.record_search(
+                writer,
+                search_id=search_id,
+                text=search.text,
+                filters=search_service.filters_given(search),
+                sort=(search.sort or EventSort.relevance).value,
+                page=search.page,
+                total=found.total,
+                result_ids=found.result_ids,
+                user_id=user_id,
+                visitor_id=visitor,
+            )
+            await writer.commit()
+
+    background.add_task(record)
+    return EventPage(
+        items=items,
+        next_cursor=search_service.encode_cursor(found.next_page) if found.next_page else None,
+        total=found.total,
+        facets=found.facets,
+        search_id=search_id,
+    )
+
+
+@router.get(
+    "/events", response_model=EventPage, dependencies=[Public], responses=problem_responses(503)
+)
 async def list_events(
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+    user: MaybeUser,
     session: SessionDep,
     filters: Filters,
-    sort: EventSort = EventSort.starts_at,
+    search: SearchParamsDep,
+    sort: Annotated[
+        EventSort | None,
+        Query(description="starts_at by default; relevance when searching with `q`"),
+    ] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> EventPage:
-    """Published public events that have not ended, filtered and sorted, a page at a time."""
-    return await _page(session, filters, sort=sort, limit=limit, cursor=cursor)
+    """Published public events that have not ended, filtered and sorted, a page at a time.
+
+    With `q` (words, typos forgiven, the last word as a prefix), `tags`, a place
+    (`lat`, `lon`, `radius_km`) or `sort=relevance|popularity`, the search index answers:
+    the same page shape plus `facets`, per-event `highlights` and `click_url`, and a
+    `search_id`."""
+    if search.wanted(sort):
+        return await _search_page(
+            request,
+            response,
+            background,
+            session,
+            user,
+            filters,
+            search,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+        )
+    return await _page(
+        session, filters, sort=sort or EventSort.starts_at, limit=limit, cursor=cursor
+    )
 
 
 @router.get("/events/organizer", response_model=EventPage, responses=problem_responses(401, 403))
@@ -153,20 +303,51 @@ async def organizer_events(
     "/events/category/{categoryId}",
     response_model=EventPage,
     dependencies=[Public],
-    responses=problem_responses(404),
+    responses=problem_responses(404, 503),
 )
 async def category_events(
     categoryId: uuid.UUID,
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+    user: MaybeUser,
     session: SessionDep,
     filters: Filters,
-    sort: EventSort = EventSort.starts_at,
+    search: SearchParamsDep,
+    sort: EventSort | None = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> EventPage:
-    """Published public events of one category."""
+    """Published public events of one category (searchable like `GET /events`)."""
     await service.get_category_or_raise(session, category_id=categoryId)
     filters = service.EventFilters(**{**filters.__dict__, "category_id": categoryId})
-    return await _page(session, filters, sort=sort, limit=limit, cursor=cursor)
+    if search.wanted(sort):
+        return await _search_page(
+            request,
+            response,
+            background,
+            session,
+            user,
+            filters,
+            search,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+        )
+    return await _page(
+        session, filters, sort=sort or EventSort.starts_at, limit=limit, cursor=cursor
+    )
+
+
+def _visitor(request: Request, response: Response) -> str:
+    """The anonymous visitor id behaviour events carry (a year-long cookie)."""
+    visitor = request.cookies.get(VISITOR_COOKIE)
+    if visitor is None or len(visitor) > 64:
+        visitor = uuid.uuid4().hex
+        response.set_cookie(
+            VISITOR_COOKIE, visitor, max_age=365 * 86400, httponly=True, samesite="lax"
+        )
+    return visitor
 
 
 def _record_view(
@@ -177,12 +358,7 @@ def _record_view(
     user: User | None,
 ) -> None:
     """Count the view after the response has gone, so the page is not slower for it."""
-    visitor = request.cookies.get(VISITOR_COOKIE)
-    if visitor is None or len(visitor) > 64:
-        visitor = uuid.uuid4().hex
-        response.set_cookie(
-            VISITOR_COOKIE, visitor, max_age=365 * 86400, httponly=True, samesite="lax"
-        )
+    visitor = _visitor(request, response)
     sessionmaker = request.app.state.sessionmaker
     event_id, user_id = event.id, user.id if user else None  # the request's session closes first
 

@@ -194,6 +194,14 @@ class EventOut(BaseModel):
     price_min_cents: int | None
     price_max_cents: int | None
     ticket_types: list[TicketTypeOut]
+    highlights: dict[str, str] | None = Field(
+        default=None,
+        description="Searches only: title/description snippets, HTML with <mark> around the "
+        "matched words and everything else escaped",
+    )
+    click_url: str | None = Field(
+        default=None, description="Searches only: opens the event and records the click"
+    )
     sales: EventSales | None = Field(
         default=None, description="Only in the organizer's own listing"
     )
@@ -209,6 +217,14 @@ class EventPage(BaseModel):
     items: list[EventOut]
     next_cursor: str | None
     total: int
+    facets: dict[str, dict[str, int]] | None = Field(
+        default=None,
+        description="Searches only: counts per category, city and price bucket "
+        "(free, under_20, 20_to_50, 50_to_100, 100_and_more; cheapest ticket, minor units)",
+    )
+    search_id: uuid.UUID | None = Field(
+        default=None, description="Searches only: send it with POST /search/clicks"
+    )
 
 
 class CancelRequest(_Strict):
@@ -237,6 +253,8 @@ class EventSort(StrEnum):
     starts_at = "starts_at"
     price = "price"
     newest = "newest"
+    relevance = "relevance"  # searches only (with `q` or a search-only filter)
+    popularity = "popularity"  # searches only
 
 
 def event_view(event: Event) -> EventOut:

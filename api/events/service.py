@@ -30,6 +30,7 @@ from api.events.errors import (
     NotEventOwner,
     NoTicketTypes,
     SlugTaken,
+    SortNeedsSearch,
     StartsInPast,
     TicketTypeNotFound,
 )
@@ -210,6 +211,11 @@ async def list_events(
     Without `organizer` only published, public, not yet ended events are listed; with it,
     that organizer's events in every status.
     """
+    if sort in (EventSort.relevance, EventSort.popularity):
+        raise SortNeedsSearch(
+            f"Sorting by {sort.value} needs a search: send `q` (public listings only).",
+            field="sort",
+        )
     now = utcnow()
     base = select(Event)
     if organizer is None:
@@ -243,6 +249,47 @@ async def list_events(
             sort_key = sort_key.replace(tzinfo=now.tzinfo)
         next_cursor = _encode_cursor(sort_key, last[0].id)
     return events, next_cursor, total
+
+
+async def listed_in_order(
+    session: AsyncSession, *, event_ids: list[uuid.UUID], now: datetime | None = None
+) -> list[Event]:
+    """The events of `event_ids` that are publicly listed now, in the order given (a search
+    index may lag behind a cancellation by a few seconds; those are left out)."""
+    if not event_ids:
+        return []
+    rows = await session.scalars(
+        select(Event)
+        .options(joinedload(Event.ticket_types))
+        .where(Event.id.in_(event_ids), *_publicly_listed(now or utcnow()))
+    )
+    found = {event.id: event for event in rows.unique()}
+    return [found[event_id] for event_id in event_ids if event_id in found]
+
+
+async def get_many(session: AsyncSession, *, event_ids: list[uuid.UUID]) -> list[Event]:
+    """The events of `event_ids` whatever their state (unknown ids are left out)."""
+    if not event_ids:
+        return []
+    return list(await session.scalars(select(Event).where(Event.id.in_(event_ids))))
+
+
+async def seats_left(session: AsyncSession, *, event_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Seats not yet held or sold per event, over its ticket types."""
+    if not event_ids:
+        return {}
+    rows = await session.execute(
+        select(TicketType.event_id, func.sum(TicketType.quantity - TicketType.reserved))
+        .where(TicketType.event_id.in_(event_ids))
+        .group_by(TicketType.event_id)
+    )
+    return {event_id: int(left or 0) for event_id, left in rows.all()}
+
+
+async def category_names(session: AsyncSession, *, category_ids: list[uuid.UUID]) -> list[str]:
+    if not category_ids:
+        return []
+    return list(await session.scalars(select(Category.name).where(Category.id.in_(category_ids))))
 
 
 # ---- writing events ---------------------------------------------------------------------

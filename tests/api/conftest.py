@@ -26,6 +26,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "argon2_memory_kib": 1024,
         "mail_dir": tmp_path / "mail",
         "sms_dir": tmp_path / "sms",
+        "search_dir": tmp_path / "search",
         "log_json": False,
         "log_level": "WARNING",
     }
