@@ -29,7 +29,7 @@ from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 from opensearchpy.exceptions import NotFoundError, TransportError
 from opensearchpy.helpers import bulk
 
-from search.backend import SearchQuery, SearchResult, SearchUnavailable, Suggestion
+from search.backend import SearchQuery, SearchResult, SearchUnavailable, SortOrder, Suggestion
 from search.documents import EventDocument
 from search.opensearch_queries import (
     Json,
@@ -310,7 +310,8 @@ class OpenSearchBackend:
             words = self._words(query.text)
             body = search_body(query, words, every_word=True)
             found = self.client.search(index=self.alias, body=body)
-            if words and total_of(found) == 0:  # no event has every word: any will do
+            # In an order other than relevance, no event with every word: any word will do.
+            if words and query.sort != SortOrder.RELEVANCE and total_of(found) == 0:
                 body = search_body(query, words, every_word=False)
                 found = self.client.search(index=self.alias, body=body)
         return result_from(found, query, has_text=bool(words))

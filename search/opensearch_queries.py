@@ -45,6 +45,7 @@ BOOSTS = {
 PREFIX_WEIGHT = 0.5  # a word that only begins a field's word counts for less than the word
 FUZZY_WEIGHT = 0.3  # and one within an edit distance for less again
 PHRASE_BOOST = 3.0  # the words side by side in the title
+FULL_MATCH_BONUS = 1000.0  # ranks an event with every word above any with only some
 BM25_SCALE = 1.0 + 1.2  # tantivy's (1 + k1) factor, which Lucene's BM25 leaves out
 MAX_FACET_VALUES = 30
 SUGGESTED_PLACES = 3  # categories, and cities, offered after the titles
@@ -242,8 +243,22 @@ def _snippet(fragment: str) -> str:
 # -- search --------------------------------------------------------------------------------------
 
 
+def ranked_text_query(text: str, words: Sequence[str]) -> Json | None:
+    """By relevance: events with every word first (a constant bonus), then those with some."""
+    some = text_query(text, words, every_word=False)
+    every = text_query(text, words, every_word=True)
+    if some is None or every is None:
+        return None
+    bonus = {"constant_score": {"filter": every, "boost": FULL_MATCH_BONUS}}
+    return {"bool": {"should": [some, bonus], "minimum_should_match": 1}}
+
+
 def search_body(query: SearchQuery, words: Sequence[str], *, every_word: bool) -> Json:
-    text = text_query(query.text, words, every_word=every_word)
+    """`every_word` applies to orders other than relevance, which ranks full matches first."""
+    if query.sort == SortOrder.RELEVANCE:
+        text = ranked_text_query(query.text, words)
+    else:
+        text = text_query(query.text, words, every_word=every_word)
     sort = effective_sort(query, has_text=text is not None)
     must, must_not = filter_clauses(query.filters)
     clauses: Json = {"filter": must, "must_not": must_not}

@@ -2,9 +2,11 @@
 
 Text fields are indexed twice: stemmed (`en`: "concerts" finds "concert", scored by BM25 with
 the field boosts) and folded without stemming (`fold`: lower case, accents removed), where typo
-tolerance and prefix matching run as fuzzy term queries. Each typed word must match some field
-(exactly, by prefix or within its edit distance); when no event has every word, any word will
-do. Geo radius is a bounding box in the index refined by the exact distance.
+tolerance and prefix matching run as fuzzy term queries. A typed word matches a field exactly,
+by prefix or within its edit distance. By relevance, events with every word come first and
+those with only some follow; in another order only events with every word are listed, or, when
+none has them all, those with any. Geo radius is a bounding box in the index refined by the
+exact distance.
 
 One process writes (the pipelines), any number read: readers reload when a commit lands.
 """
@@ -39,6 +41,7 @@ from search.tantivy_schema import BOOSTS, FOLDED, STEMMED, from_source, schema, 
 SCHEMA_VERSION = "v1"
 PREFIX_WEIGHT = 0.5  # a word that only begins a field's word counts for less than the word
 FUZZY_WEIGHT = 0.3  # and one within an edit distance for less again
+FULL_MATCH_BONUS = 1000.0  # ranks an event with every word above any with only some
 WRITER_HEAP = 64_000_000
 MAX_FACET_VALUES = 30
 _MARK = re.compile(r"<(/?)b>")
@@ -287,8 +290,15 @@ class TantivyBackend:
     def search(self, query: SearchQuery) -> SearchResult:
         searcher = self._searcher()
         built, has_text = self._query(query, every_word=True)
-        if has_text and _count(searcher.search(built, 1)) == 0:
-            built, _ = self._query(query, every_word=False)
+        if has_text and query.sort == SortOrder.RELEVANCE:
+            # Events with every word first, then those with some of them.
+            some, _ = self._query(query, every_word=False)
+            bonus = tantivy.Query.const_score_query(built, FULL_MATCH_BONUS)
+            built = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, some), (tantivy.Occur.Should, bonus)]
+            )
+        elif has_text and _count(searcher.search(built, 1)) == 0:
+            built, _ = self._query(query, every_word=False)  # in another order: any word
         sort = query.sort if has_text or query.sort != SortOrder.RELEVANCE else None
         offset = (query.page - 1) * query.page_size
         kwargs: dict[str, Any] = {"offset": offset, "count": True}

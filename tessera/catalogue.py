@@ -105,6 +105,16 @@ def _price(tier: int, currency: str) -> int:
     return tier // 100 * 15 if currency == "JPY" else tier
 
 
+def describe(category: str, kind: str, city: City) -> tuple[str, str, list[str]]:
+    """Title, Markdown description and tags of a demo event of `kind` (e.g. "Jazz Night")."""
+    title = f"{city.name} {kind}"
+    description = (
+        f"**{title}**: an evening of {category.lower()} in {city.name}.\n\n"
+        "- Doors open 30 minutes before the start\n- Step-free access"
+    )
+    return title, description, [category.lower().split()[0], city.name.lower()]
+
+
 async def seed_catalogue(
     session: AsyncSession, *, count: int, rng: random.Random, admin: User
 ) -> int:
@@ -127,16 +137,15 @@ async def seed_catalogue(
         )
         starts_at = local.astimezone(now.tzinfo)
         capacity = rng.choice([40, 80, 150, 300, 800, 2000])
-        title = f"{city.name} {rng.choice(CATEGORIES[category])}"
+        title, description, tags = describe(category, rng.choice(CATEGORIES[category]), city)
         event = await events.create(
             session,
             organizer=rng.choice(organizers),
             data=EventCreate(
                 title=title,
-                description=f"**{title}**: an evening of {category.lower()} in {city.name}.\n\n"
-                "- Doors open 30 minutes before the start\n- Step-free access",
+                description=description,
                 category_id=categories[category].id,
-                tags=[category.lower().split()[0], city.name.lower()],
+                tags=tags,
                 venue=None
                 if online
                 else Venue(
