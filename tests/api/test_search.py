@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from pipelines import ingest, search_index
 from search.factory import make_backend
 from tests.api.factories import Api, TestUser
 from tests.api.test_bookings import _book
-from tests.api.test_events import SOON, event_body, published_event, ticket_body
+from tests.api.test_events import event_body, published_event, ticket_body
 
 
 @pytest.fixture
@@ -249,7 +249,8 @@ async def test_a_newcomer_gets_popular_upcoming_events(api: Api) -> None:
         api,
         owner,
         title="Starts In A Minute",
-        starts_at=(SOON - timedelta(days=29, hours=23, minutes=59)).isoformat(),
+        starts_at=(datetime.now(UTC) + timedelta(hours=2)).isoformat(),
+        ends_at=(datetime.now(UTC) + timedelta(hours=4)).isoformat(),
     )
     await sync_index(api)
     newcomer = await api.signed_in()
