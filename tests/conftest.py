@@ -76,3 +76,9 @@ def mail_dir(tmp_path: Path) -> Path:
 def settings_overrides() -> dict[str, object]:
     """Tests that need other settings override this fixture."""
     return {}
+
+
+# For tests of what reads the published snapshot (dashboards, exports, recommendations): the
+# database under the API does not change what they check, and the pipeline's reading of both
+# databases is tested in tests/pipelines/test_pipeline.py, so they build the marts once.
+ONE_DATABASE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -24,6 +24,7 @@ from api.users.models import Role
 from tests.api.factories import Api
 from tests.api.test_events import published_event, ticket_body
 from tests.api.test_refunds import _paid
+from tests.conftest import ONE_DATABASE
 from tests.pipelines.support import run_pipeline
 
 pytestmark = [
@@ -148,6 +149,7 @@ def _browse(snapshot: Path, screenshot: Path, wanted: tuple[str, ...]) -> str:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+@ONE_DATABASE
 @pytest.mark.usefixtures("pipeline")
 async def test_the_dashboard_opens_in_a_browser(
     api: Api, database_url: str, tmp_path: Path

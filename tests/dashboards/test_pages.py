@@ -13,6 +13,7 @@ from api.users.models import Role
 from tests.api.factories import Api
 from tests.api.test_events import published_event, ticket_body
 from tests.api.test_refunds import _paid, _refund
+from tests.conftest import ONE_DATABASE
 from tests.pipelines.support import run_pipeline
 
 pytestmark = [
@@ -34,6 +35,7 @@ def _page(name: str) -> None:
     getattr(views, name)()
 
 
+@ONE_DATABASE
 @pytest.mark.usefixtures("pipeline")
 async def test_every_page_renders_the_published_snapshot(
     api: Api, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

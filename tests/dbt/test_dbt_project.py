@@ -1,4 +1,6 @@
-"""`dbt build` runs the whole project (seeds, models, data and unit tests) into a fresh DuckDB."""
+"""`dbt build` runs the whole project (seeds, models, data and unit tests) into a fresh DuckDB
+holding outbox rows as ingestion lands them. (An empty warehouse builds too: see
+tests/pipelines/test_definitions.py.)"""
 
 import csv
 import json
@@ -30,26 +32,6 @@ def _dbt_build(warehouse: Path, tmp_path: Path) -> subprocess.CompletedProcess[s
         check=False,
         timeout=300,
     )
-
-
-def test_dbt_build_loads_the_currencies_seed_and_staging_model(tmp_path: Path) -> None:
-    warehouse = tmp_path / "tessera.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        ensure_raw(con)  # what ingestion lands; empty here
-
-    result = _dbt_build(warehouse, tmp_path)
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    with (DBT_PROJECT_DIR / "seeds" / "currencies.csv").open(newline="") as seed:
-        seed_rows = len(list(csv.DictReader(seed)))
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        assert con.sql("select count(*) from currencies").fetchall() == [(seed_rows,)]
-        assert con.sql("select count(*) from staging.stg_seeds__currencies").fetchall() == [
-            (seed_rows,)
-        ]
-        assert con.sql(
-            "select minor_units from staging.stg_seeds__currencies where currency_code = 'JPY'"
-        ).fetchall() == [(0,)]
 
 
 DAY1 = "2026-01-05T10:00:00+00:00"
@@ -159,6 +141,7 @@ def test_dbt_build_turns_behaviour_events_into_search_and_recommendation_marts(
     result = _dbt_build(warehouse, tmp_path)
 
     assert result.returncode == 0, result.stdout + result.stderr
+    _the_currencies_seed_is_loaded(warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.sql(
             "select normalized_query, searches, zero_result_searches, zero_result_rate, "
@@ -196,3 +179,16 @@ def test_dbt_build_turns_behaviour_events_into_search_and_recommendation_marts(
             ("u1", "c2", 0, 1, 0.125),
             ("u2", "c1", 1, 0, 1.0),
         ]
+
+
+def _the_currencies_seed_is_loaded(warehouse: Path) -> None:
+    with (DBT_PROJECT_DIR / "seeds" / "currencies.csv").open(newline="") as seed:
+        seed_rows = len(list(csv.DictReader(seed)))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.sql("select count(*) from currencies").fetchall() == [(seed_rows,)]
+        assert con.sql("select count(*) from staging.stg_seeds__currencies").fetchall() == [
+            (seed_rows,)
+        ]
+        assert con.sql(
+            "select minor_units from staging.stg_seeds__currencies where currency_code = 'JPY'"
+        ).fetchall() == [(0,)]

@@ -16,6 +16,7 @@ from api.users.models import Role
 from tests.api.factories import Api
 from tests.api.test_events import published_event, ticket_body
 from tests.api.test_refunds import _paid, _refund
+from tests.conftest import ONE_DATABASE
 from tests.pipelines.support import run_pipeline
 
 pytestmark = [
@@ -53,6 +54,7 @@ async def test_refused_and_unavailable_exports_say_why(api: Api) -> None:
     assert bad_format.status_code == 422
 
 
+@ONE_DATABASE
 @pytest.mark.usefixtures("pipeline")
 async def test_reports_come_in_three_formats_within_dates(
     api: Api, database_url: str, tmp_path: Path
