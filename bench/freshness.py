@@ -1,12 +1,15 @@
 """Freshness: a paid booking committed through the API until it is visible in the published
-marts, with the real moving parts of `make up`: the API served by uvicorn, the Dagster daemon
-evaluating the outbox sensor and launching the refresh run, dbt and the snapshot swap.
+marts, and an event published through the API until a search finds it, with the real moving
+parts of `make up`: the API served by uvicorn, the Dagster daemon evaluating the sensors and
+launching the runs, dbt, the snapshot swap and the search index sync.
 
-Each run books and pays one ticket over HTTP, notes when the payment's answer came back (the
-transaction has committed), and polls the published snapshot until that payment is in
+Each marts run books and pays one ticket over HTTP, notes when the payment's answer came back
+(the transaction has committed), and polls the published snapshot until that payment is in
 `fct_payments`. The sensor ticks every TESSERA_PIPELINE_SENSOR_SECONDS, so a sale waits up to
 one interval before a run starts: the spread of the figures is that phase. Correctness after
-every run: the snapshot's net revenue equals paid minus refunded in the OLTP database.
+every run: the snapshot's net revenue equals paid minus refunded in the OLTP database. Each
+search run publishes an event with a new word in its title and polls `GET /events?q=` for it
+(the search sensor ticks every TESSERA_SEARCH_SENSOR_SECONDS, 5).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from tessera.seed import DEMO_PASSWORD, seed_users
 
 VENV_BIN = Path(sys.executable).parent
 BUYER = "attendee@tessera.example.com"
+ORGANIZER = "organizer@tessera.example.com"
 RUN_TIMEOUT_S = 300
 
 
@@ -138,6 +142,42 @@ def _pay_one(base: str, event_id: str, ticket_id: str) -> str:
         return str(payment.json()["id"])
 
 
+def _publish_event(base: str, word: str) -> str:
+    """As the demo organizer, create and publish an event titled with `word`; its id."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        login = client.post("/auth/login", json={"email": ORGANIZER, "password": DEMO_PASSWORD})
+        login.raise_for_status()
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        start = utcnow() + timedelta(days=20)
+        created = client.post(
+            "/events",
+            headers=headers,
+            json={
+                "title": f"{word.title()} Night",
+                "venue": {"name": "Hall", "city": "Berlin", "country": "DE"},
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(hours=2)).isoformat(),
+                "timezone": "Europe/Berlin",
+                "capacity": 100,
+                "currency": "EUR",
+            },
+        )
+        created.raise_for_status()
+        event_id = str(created.json()["id"])
+        client.post(
+            f"/events/{event_id}/ticket-types",
+            headers=headers,
+            json={"name": "Standard", "price_cents": 1000, "quantity": 100},
+        ).raise_for_status()
+        client.post(f"/events/{event_id}/publish", headers=headers).raise_for_status()
+        return event_id
+
+
+def _searchable(base: str, word: str, event_id: str) -> bool:
+    found = httpx.get(f"{base}/events", params={"q": word}, timeout=30).json()
+    return any(item["id"] == event_id for item in found["items"])
+
+
 def _published(snapshot: Path, payment_id: str) -> bool:
     build = publish.current(snapshot)
     if build is None or not (build / "fct_payments.parquet").exists():
@@ -174,15 +214,15 @@ def _agrees(url: str, snapshot: Path) -> dict[str, int]:
     return {"oltp_net_cents": int(paid) - int(refunded), "marts_net_cents": int(marts)}
 
 
-def _stages(home: Path) -> dict[str, list[float]]:
-    """How long each refresh run the sensor started waited in the queue and then ran."""
+def _stages(home: Path, job: str, sensor: str) -> dict[str, list[float]]:
+    """How long each run of `job` that `sensor` started waited in the queue and then ran."""
     import dagster as dg
 
     stages: dict[str, list[float]] = {"queued_s": [], "running_s": []}
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        records = instance.get_run_records(filters=dg.RunsFilter(job_name="refresh"))
+        records = instance.get_run_records(filters=dg.RunsFilter(job_name=job))
         for record in records:
-            if record.dagster_run.tags.get("dagster/sensor_name") != "outbox_sensor":
+            if record.dagster_run.tags.get("dagster/sensor_name") != sensor:
                 continue  # the first build, started by hand
             if record.start_time is None or record.end_time is None:
                 continue
@@ -212,6 +252,7 @@ def run(
                 "TESSERA_SNAPSHOT_DIR": str(snapshot),
                 "TESSERA_EXPORTS_DIR": str(root / "var" / "exports"),
                 "TESSERA_PIPELINE_SENSOR_SECONDS": str(interval),
+                "TESSERA_SEARCH_DIR": str(root / "var" / "search"),
             }
             started = time.perf_counter()
             subprocess.run(  # noqa: S603 - the first build, as `make up` does before serving
@@ -219,8 +260,13 @@ def run(
             )
             first_build_s = time.perf_counter() - started
             latencies: list[float] = []
+            searchable: list[float] = []
             checks: list[dict[str, int]] = []
-            api_env = {"TESSERA_DATABASE_URL": url, "TESSERA_LOG_LEVEL": "WARNING"}
+            api_env = {
+                "TESSERA_DATABASE_URL": url,
+                "TESSERA_LOG_LEVEL": "WARNING",
+                "TESSERA_SEARCH_DIR": env["TESSERA_SEARCH_DIR"],
+            }
             with served("api.main:app", api_env, workers=1) as base, _daemon(env, root):
                 for _ in range(runs):
                     payment_id = _pay_one(base, event_id, ticket_id)
@@ -232,7 +278,18 @@ def run(
                         time.sleep(0.2)
                     latencies.append(time.perf_counter() - committed)
                     checks.append(_agrees(url, snapshot))
-            stages = _stages(Path(env["DAGSTER_HOME"]))
+                for n in range(runs):
+                    word = f"zebrafinch{n}x{uuid.uuid4().hex[:6]}"
+                    event_id = _publish_event(base, word)
+                    committed = time.perf_counter()
+                    deadline = committed + RUN_TIMEOUT_S
+                    while not _searchable(base, word, event_id):
+                        if time.perf_counter() > deadline:
+                            raise RuntimeError(f"event not searchable in {RUN_TIMEOUT_S} s")
+                        time.sleep(0.1)
+                    searchable.append(time.perf_counter() - committed)
+            stages = _stages(Path(env["DAGSTER_HOME"]), "refresh", "outbox_sensor")
+            syncs = _stages(Path(env["DAGSTER_HOME"]), "search_sync", "search_sensor")
         finally:
             if drop is not None:
                 asyncio.run(drop())
@@ -251,9 +308,16 @@ def run(
         "sensor_interval_s": interval,
         "first_build_s": round(first_build_s, 1),
         "commit_to_published_s": {**spread(latencies), "each": [round(x, 1) for x in latencies]},
+        "published_to_searchable_s": {
+            **spread(searchable),
+            "each": [round(x, 1) for x in searchable],
+        },
         "sensor_runs": len(stages["queued_s"]),
         "run_queued_to_started_s": spread(stages["queued_s"]),
         "run_started_to_ended_s": spread(stages["running_s"]),
+        "search_syncs": len(syncs["queued_s"]),
+        "search_sync_queued_to_started_s": spread(syncs["queued_s"] or [0.0]),
+        "search_sync_started_to_ended_s": spread(syncs["running_s"] or [0.0]),
         "goal_s": 60,
         "correct": all(c["oltp_net_cents"] == c["marts_net_cents"] for c in checks),
         "checks": checks[-1],

@@ -164,7 +164,9 @@ def _dagster_environment() -> None:
 def bench(
     name: Annotated[
         str,
-        typer.Argument(help="Which benchmark: auth, flash-sale, pipeline-build or freshness"),
+        typer.Argument(
+            help="Which benchmark: auth, flash-sale, pipeline-build, freshness or search"
+        ),
     ],
     db: Annotated[str, typer.Option(help="sqlite or postgres")] = "sqlite",
     runs: Annotated[int, typer.Option(min=1)] = 3,
@@ -177,18 +179,20 @@ def bench(
     interval: Annotated[
         int, typer.Option(min=1, help="freshness: the outbox sensor's interval in seconds")
     ] = 30,
+    events: Annotated[int, typer.Option(min=1, help="search: synthetic events indexed")] = 100_000,
 ) -> None:
     """Run a benchmark from bench/ (see docs/benchmarks.md)."""
     import json
     from functools import partial
 
-    from bench import auth, flash_sale, freshness, pipeline_build
+    from bench import auth, flash_sale, freshness, pipeline_build, search
 
     benchmarks: dict[str, Callable[..., dict[str, Any]]] = {
         "auth": auth.run,
         "flash-sale": flash_sale.run,
         "pipeline-build": partial(pipeline_build.run, bookings=bookings),
         "freshness": partial(freshness.run, interval=interval),
+        "search": partial(search.run, events=events),
     }
     if name not in benchmarks:
         raise typer.BadParameter(f"unknown benchmark {name!r}; choose from {sorted(benchmarks)}")
