@@ -194,19 +194,8 @@ def ingest(
     ensure_raw(warehouse)
     cursor = read_cursor(warehouse)
     landed = read = batches = 0
-    query = select_after(oltp)
     while max_batches is None or batches < max_batches:
-        with oltp.connect() as connection:
-            rows = list(
-                connection.execute(
-                    query,
-                    {
-                        "last_txid": cursor.last_txid,
-                        "last_id": cursor.last_id,
-                        "limit": batch_size,
-                    },
-                )
-            )
+        rows = read_after(oltp, cursor, limit=batch_size)
         if not rows:
             break
         batch = _arrow(rows)
@@ -243,15 +232,20 @@ def ingest(
     return IngestResult(landed=landed, read=read, cursor=cursor, batches=batches)
 
 
+def read_after(oltp: sa.Engine, cursor: Cursor, *, limit: int) -> list[sa.Row[Any]]:
+    """The next outbox rows past `cursor` that the safe watermark allows, in order."""
+    with oltp.connect() as connection:
+        return list(
+            connection.execute(
+                select_after(oltp),
+                {"last_txid": cursor.last_txid, "last_id": cursor.last_id, "limit": limit},
+            )
+        )
+
+
 def pending(oltp: sa.Engine, cursor: Cursor) -> bool:
     """Is there a row the next ingestion would take? (The sensor's cheap question.)"""
-    query = select_after(oltp)
-    with oltp.connect() as connection:
-        found = connection.execute(
-            query,
-            {"last_txid": cursor.last_txid, "last_id": cursor.last_id, "limit": 1},
-        ).first()
-    return found is not None
+    return bool(read_after(oltp, cursor, limit=1))
 
 
 def watermark(oltp: sa.Engine) -> str | None:

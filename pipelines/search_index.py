@@ -193,21 +193,10 @@ def sync(
     """Re-index the events the outbox changed since the cursor; the cursor moves only after
     the index has taken them (a crash in between repeats an idempotent update)."""
     cursor = read_cursor(index_dir)
-    query = ingest.select_after(oltp)
     indexed = removed = read = 0
     scores: dict[str, float] | None = None
     while True:
-        with oltp.connect() as connection:
-            rows = list(
-                connection.execute(
-                    query,
-                    {
-                        "last_txid": cursor.last_txid,
-                        "last_id": cursor.last_id,
-                        "limit": batch_size,
-                    },
-                )
-            )
+        rows = ingest.read_after(oltp, cursor, limit=batch_size)
         if not rows:
             break
         read += len(rows)

@@ -35,6 +35,22 @@ PRICE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
 
 FACET_FIELDS = ("category", "city", "price")
 
+# Ranking, the same on every backend. Field boosts: the title over tags over the category over
+# the description over the venue. The gaps are wide because BM25 favours short fields with rare
+# words (a venue's name) over a long description: the boosts must outweigh that.
+BOOSTS = {
+    "title": 8.0,
+    "tags": 5.0,
+    "category": 4.0,
+    "description": 2.0,
+    "city": 1.5,
+    "venue": 0.5,
+}
+PREFIX_WEIGHT = 0.5  # a word that only begins a field's word counts for less than the word
+FUZZY_WEIGHT = 0.3  # and one within an edit distance for less again
+FULL_MATCH_BONUS = 1000.0  # ranks an event with every word above any with only some
+PHRASE_BOOST = 3.0  # the words side by side in the title
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GeoFilter:

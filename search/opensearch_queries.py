@@ -20,6 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from search.backend import (
+    BOOSTS,
+    FULL_MATCH_BONUS,
+    FUZZY_WEIGHT,
+    PHRASE_BOOST,
+    PREFIX_WEIGHT,
     PRICE_BUCKETS,
     SearchFilters,
     SearchHit,
@@ -34,18 +39,6 @@ from search.documents import EventDocument
 
 Json = dict[str, Any]
 
-BOOSTS = {
-    "title": 8.0,
-    "tags": 5.0,
-    "category": 4.0,
-    "description": 2.0,
-    "city": 1.5,
-    "venue": 0.5,
-}
-PREFIX_WEIGHT = 0.5  # a word that only begins a field's word counts for less than the word
-FUZZY_WEIGHT = 0.3  # and one within an edit distance for less again
-PHRASE_BOOST = 3.0  # the words side by side in the title
-FULL_MATCH_BONUS = 1000.0  # ranks an event with every word above any with only some
 BM25_SCALE = 1.0 + 1.2  # tantivy's (1 + k1) factor, which Lucene's BM25 leaves out
 MAX_FACET_VALUES = 30
 SUGGESTED_PLACES = 3  # categories, and cities, offered after the titles

@@ -25,6 +25,11 @@ from typing import Any
 import tantivy
 
 from search.backend import (
+    BOOSTS,
+    FULL_MATCH_BONUS,
+    FUZZY_WEIGHT,
+    PHRASE_BOOST,
+    PREFIX_WEIGHT,
     PRICE_BUCKETS,
     SearchHit,
     SearchQuery,
@@ -36,12 +41,9 @@ from search.backend import (
     fuzziness,
 )
 from search.documents import EventDocument
-from search.tantivy_schema import BOOSTS, FOLDED, STEMMED, from_source, schema, similar, to_source
+from search.tantivy_schema import FOLDED, STEMMED, from_source, schema, similar, to_source
 
 SCHEMA_VERSION = "v1"
-PREFIX_WEIGHT = 0.5  # a word that only begins a field's word counts for less than the word
-FUZZY_WEIGHT = 0.3  # and one within an edit distance for less again
-FULL_MATCH_BONUS = 1000.0  # ranks an event with every word above any with only some
 WRITER_HEAP = 64_000_000
 MAX_FACET_VALUES = 30
 _MARK = re.compile(r"<(/?)b>")
@@ -196,7 +198,7 @@ class TantivyBackend:
         if len(words) > 1:  # the words side by side in the title weigh most
             terms: list[str | tuple[int, str]] = list(STEMMED.analyze(text))
             phrase = tantivy.Query.phrase_query(self.schema, "title", terms)
-            clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(phrase, 3.0)))
+            clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(phrase, PHRASE_BOOST)))
         return tantivy.Query.boolean_query(clauses)
 
     def _term(self, field: str, value: str) -> tantivy.Query:

@@ -8,20 +8,8 @@ from datetime import UTC, datetime
 
 import tantivy
 
-from search.backend import fuzziness
+from search.backend import BOOSTS, fuzziness
 from search.documents import EventDocument
-
-# Field boosts: the title over tags over the category over the description over the venue.
-# The gaps are wide because BM25 favours short fields with rare words (a venue's name) over a
-# long description: the boosts must outweigh that.
-BOOSTS = {
-    "title": 8.0,
-    "tags": 5.0,
-    "category": 4.0,
-    "description": 2.0,
-    "city": 1.5,
-    "venue": 0.5,
-}
 
 
 def _analyzer(stem: bool) -> tantivy.TextAnalyzer:
