@@ -41,9 +41,18 @@ from search.backend import (
     fuzziness,
 )
 from search.documents import EventDocument
-from search.tantivy_schema import FOLDED, STEMMED, from_source, schema, similar, to_source
+from search.tantivy_schema import (
+    ANYWHERE,
+    FOLDED,
+    FOLDED_FIELDS,
+    STEMMED,
+    from_source,
+    schema,
+    similar,
+    to_source,
+)
 
-SCHEMA_VERSION = "v1"
+SCHEMA_VERSION = "v2"
 WRITER_HEAP = 64_000_000
 MAX_FACET_VALUES = 30
 _MARK = re.compile(r"<(/?)b>")
@@ -110,8 +119,9 @@ class TantivyBackend:
             "online": doc.online,
             "source": to_source(doc),
         }
-        for name in BOOSTS:
-            values[f"{name}_f"] = values[name]
+        for name in FOLDED_FIELDS:
+            values[name] = values[name.removesuffix("_f")]
+        values[ANYWHERE] = " ".join(str(values[name]) for name in BOOSTS)
         document = tantivy.Document(**values)
         for tag in doc.tags:
             document.add_text("tag_key", tag.lower())
@@ -170,16 +180,17 @@ class TantivyBackend:
             for stem in stems:
                 exact = tantivy.Query.term_query(self.schema, name, stem)
                 clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(exact, boost)))
+        # Prefixes and typos: in the title, weighed as the title, or anywhere else, weighed as
+        # the description.
+        distance = fuzziness(word)
+        for field, boost in (("title_f", BOOSTS["title"]), (ANYWHERE, BOOSTS["description"])):
             if prefix:
-                begins = tantivy.Query.fuzzy_term_query(
-                    self.schema, f"{name}_f", word, 0, True, True
-                )
+                begins = tantivy.Query.fuzzy_term_query(self.schema, field, word, 0, True, True)
                 weighted = tantivy.Query.boost_query(begins, boost * PREFIX_WEIGHT)
                 clauses.append((tantivy.Occur.Should, weighted))
-            distance = fuzziness(word)
             if distance:
                 fuzzy = tantivy.Query.fuzzy_term_query(
-                    self.schema, f"{name}_f", word, distance, True, prefix
+                    self.schema, field, word, distance, True, prefix
                 )
                 weighted = tantivy.Query.boost_query(fuzzy, boost * FUZZY_WEIGHT)
                 clauses.append((tantivy.Occur.Should, weighted))
@@ -349,7 +360,8 @@ class TantivyBackend:
                 clauses.append((tantivy.Occur.Should, self._term(field, stem)))
             if len(word) < 2:
                 continue
-            for term, _ in searcher.terms_with_prefix(field, word[0]):
+            # Candidates share the first two letters (a typo there goes unmarked, not unfound).
+            for term, _ in searcher.terms_with_prefix(field, word[:2]):
                 if term not in stems and similar(word, term):
                     clauses.append((tantivy.Occur.Should, self._term(field, term)))
         return tantivy.Query.boolean_query(clauses)

@@ -57,12 +57,20 @@ def similar(word: str, term: str) -> bool:
     )
 
 
+FOLDED_FIELDS = ("title_f", "category_f", "city_f")
+ANYWHERE = "text_f"
+
+
 def schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw", fast=True)
     for name in BOOSTS:
         builder.add_text_field(name, stored=name in ("title", "description"), tokenizer_name="en")
-        builder.add_text_field(f"{name}_f", tokenizer_name="fold")
+    # Folded copies for prefixes and typos: the title, the category and the city on their own
+    # (suggestions complete them), and every text field together, so a typed word costs two
+    # fuzzy lookups rather than one per field.
+    for name in (*FOLDED_FIELDS, ANYWHERE):
+        builder.add_text_field(name, tokenizer_name="fold")
     # Exact-match keys for filters (lower case) and display values for facets.
     for name in (
         "category_key",
