@@ -130,7 +130,9 @@ def worker(
 
 @app.command()
 def pipeline(
-    job: Annotated[str, typer.Option(help="refresh, or nightly_rebuild")] = "refresh",
+    job: Annotated[
+        str, typer.Option(help="refresh, nightly_rebuild, search_sync or search_rebuild")
+    ] = "refresh",
 ) -> None:
     """Run a data-platform job once, in this process: land the outbox, build the marts,
     publish the snapshot and the finance exports. The run shows in the Dagster UI."""
@@ -178,7 +180,7 @@ def bench(
     ] = 1_000_000,
     interval: Annotated[
         int, typer.Option(min=1, help="freshness: the outbox sensor's interval in seconds")
-    ] = 30,
+    ] = 15,
     events: Annotated[int, typer.Option(min=1, help="search: synthetic events indexed")] = 100_000,
 ) -> None:
     """Run a benchmark from bench/ (see docs/benchmarks.md)."""
@@ -227,6 +229,7 @@ def up(
     migrate()
     seed(users=users, events=events)
     pipeline(job="refresh")
+    pipeline(job="search_rebuild")
     base = f"http://{host}:{port}"
     typer.echo(
         "\nTessera is starting:\n"

@@ -1,6 +1,6 @@
-"""The event search index as an asset: the refresh and nightly jobs rebuild it in full (with
-popularity from the freshly published marts); a sensor runs a sync within seconds of an event,
-ticket type or category changing in the OLTP database."""
+"""The event search index as an asset: the nightly job and `search_rebuild` (which `make up`
+runs) rebuild it in full, with popularity from the published marts; a sensor runs a sync within
+seconds of an event, ticket type or category changing in the OLTP database."""
 
 import os
 from typing import Any
@@ -73,6 +73,16 @@ search_sync_job = dg.define_asset_job(
 )
 
 
+search_rebuild_job = dg.define_asset_job(
+    "search_rebuild",
+    selection=dg.AssetSelection.assets(event_index),
+    description="Rebuild the whole index from the OLTP database (searches see the old one "
+    "until the new one is complete).",
+    tags=SEARCH_TAGS,
+    executor_def=dg.in_process_executor,
+)
+
+
 @dg.sensor(
     job=search_sync_job,
     minimum_interval_seconds=int(os.environ.get("TESSERA_SEARCH_SENSOR_SECONDS", "5")),
@@ -96,4 +106,6 @@ def search_sensor(
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=watermark)], cursor=watermark)
 
 
-defs = dg.Definitions(assets=[event_index], jobs=[search_sync_job], sensors=[search_sensor])
+defs = dg.Definitions(
+    assets=[event_index], jobs=[search_sync_job, search_rebuild_job], sensors=[search_sensor]
+)
