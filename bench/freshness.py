@@ -90,9 +90,9 @@ def _dagster_home(root: Path) -> Path:
     home.mkdir()
     config = (ROOT / "dagster_home" / "dagster.yaml").read_text()
     (home / "dagster.yaml").write_text(config.replace("base_dir: var/", f"base_dir: {root}/var/"))
+    workspace = (ROOT / "workspace.yaml").read_text()
     (root / "workspace.yaml").write_text(
-        "load_from:\n  - python_module:\n      module_name: pipelines.definitions\n"
-        f"      working_directory: {ROOT}\n      location_name: tessera\n"
+        workspace.replace("working_directory: .", f"working_directory: {ROOT}")
     )
     return home
 

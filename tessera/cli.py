@@ -139,7 +139,10 @@ def pipeline(
     _dagster_environment()
     import dagster as dg
 
-    from pipelines.definitions import defs
+    if job.startswith("search_"):
+        from pipelines.search_definitions import defs
+    else:
+        from pipelines.definitions import defs
 
     with dg.DagsterInstance.get() as instance:
         result = defs.resolve_job_def(job).execute_in_process(instance=instance)

@@ -12,7 +12,6 @@ import duckdb
 from pipelines import exports, ingest, publish, reconcile
 from pipelines.defs.dbt.definitions import tessera_dbt_assets
 from pipelines.defs.ingest.definitions import outbox_retention
-from pipelines.defs.search.definitions import EVENT_INDEX, SEARCH_TAGS
 from pipelines.resources import (
     ExportsResource,
     OltpDatabaseResource,
@@ -98,9 +97,7 @@ def revenue_reconciles_with_oltp(
 
 refresh_job = dg.define_asset_job(
     "refresh",
-    # The search index is kept by its own sensor (search_sync); a refresh holding the index's
-    # writer slot for a whole build would delay that sync by as long.
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(outbox_retention, EVENT_INDEX),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(outbox_retention),
     description="Land new outbox rows, build the dbt models, publish the snapshot.",
     tags=WAREHOUSE_TAGS,
     # One process: the steps run one after another anyway (one DuckDB writer), and a process
@@ -111,9 +108,8 @@ refresh_job = dg.define_asset_job(
 nightly_job = dg.define_asset_job(
     "nightly_rebuild",
     selection=dg.AssetSelection.all(),
-    description="Everything from scratch (dbt --full-refresh, the search index with today's "
-    "popularity), then prune the outbox.",
-    tags={**WAREHOUSE_TAGS, **SEARCH_TAGS},
+    description="Everything from scratch (dbt --full-refresh), then prune the outbox.",
+    tags=WAREHOUSE_TAGS,
     config={"ops": {"tessera_dbt_assets": {"config": {"full_refresh": True}}}},
     executor_def=dg.in_process_executor,
 )

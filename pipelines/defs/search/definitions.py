@@ -1,6 +1,7 @@
-"""The event search index as an asset: the nightly job and `search_rebuild` (which `make up`
-runs) rebuild it in full, with popularity from the published marts; a sensor runs a sync within
-seconds of an event, ticket type or category changing in the OLTP database."""
+"""The event search index as an asset: `search_rebuild` (nightly, after the marts' rebuild, and
+once under `make up`) rebuilds it in full with popularity from the published marts; a sensor
+runs a sync within seconds of an event, ticket type or category changing in the OLTP database.
+These live in their own code location (`pipelines/search_definitions.py`)."""
 
 import os
 from typing import Any
@@ -106,6 +107,15 @@ def search_sensor(
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=watermark)], cursor=watermark)
 
 
+search_nightly = dg.ScheduleDefinition(
+    job=search_rebuild_job,
+    cron_schedule=os.environ.get("TESSERA_SEARCH_NIGHTLY_CRON", "30 3 * * *"),
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
 defs = dg.Definitions(
-    assets=[event_index], jobs=[search_sync_job, search_rebuild_job], sensors=[search_sensor]
+    assets=[event_index],
+    jobs=[search_sync_job, search_rebuild_job],
+    sensors=[search_sensor],
+    schedules=[search_nightly],
 )
