@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,8 +31,23 @@ NAMING_CONVENTION = {
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
 
+# Demo data that happened in the past is made through the services with the clock set back
+# (`clock_at`); everything else reads the real time.
+_clock: ContextVar[datetime | None] = ContextVar("tessera_clock", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return _clock.get() or datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Let `utcnow()` answer `moment` inside the block (this task and what it awaits)."""
+    token = _clock.set(moment)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 def new_id() -> uuid.UUID:

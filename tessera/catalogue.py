@@ -189,11 +189,14 @@ async def seed_catalogue(
         roll = rng.random()
         if roll < 0.08:
             continue  # stays a draft
-        announced = min(now, starts_at - timedelta(days=rng.randint(14, 60)))
+        # On sale for weeks or months before the start, as events are.
+        announced = min(
+            now - timedelta(days=rng.randint(1, 120)),
+            starts_at - timedelta(days=rng.randint(14, 60)),
+        )
         await events.publish(session, event=event, now=announced)
         if roll > 0.95:
             await events.cancel(session, event=event, reason="The venue is no longer available.")
         if index % 50 == 49:
             await session.flush()
-    await events.complete_ended(session, now=now)
     return count

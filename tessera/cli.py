@@ -42,22 +42,31 @@ def migrate() -> None:
 def seed(
     users: Annotated[int, typer.Option(help="Demo users besides the four demo accounts")] = 200,
     events: Annotated[int, typer.Option(help="Demo events in the catalogue")] = 120,
+    bookings: Annotated[
+        int, typer.Option(help="Demo booking attempts over the months before each event")
+    ] = 0,
 ) -> None:
-    """Load demo users and events through the service layer (once; a rerun does nothing)."""
+    """Load demo users, events and their bookings through the service layer (once; a rerun
+    does nothing)."""
     settings = get_settings()
 
     async def run() -> None:
         engine = make_engine(settings.database_url)
         try:
             result = await seed_users(
-                make_sessionmaker(engine), settings, count=users, events=events
+                make_sessionmaker(engine),
+                settings,
+                count=users,
+                events=events,
+                bookings=bookings,
             )
         finally:
             await engine.dispose()
         typer.echo(
             "demo data already present"
             if result.skipped
-            else f"created {result.created} users and {result.events} events"
+            else f"created {result.created} users and {result.events} events; "
+            f"{result.bookings} bookings, {result.paid} paid"
         )
 
     asyncio.run(run())
@@ -221,8 +230,11 @@ def bench(
 def up(
     host: str = "127.0.0.1",
     port: int = 8000,
-    users: Annotated[int, typer.Option(help="Demo users to load on first start")] = 200,
-    events: Annotated[int, typer.Option(help="Demo events to load on first start")] = 120,
+    users: Annotated[int, typer.Option(help="Demo users to load on first start")] = 2000,
+    events: Annotated[int, typer.Option(help="Demo events to load on first start")] = 150,
+    bookings: Annotated[
+        int, typer.Option(help="Demo booking attempts to load on first start")
+    ] = 15_000,
     dagster_port: int = 3000,
     dashboards_port: int = 8501,
 ) -> None:
@@ -230,7 +242,11 @@ def up(
     worker, the Dagster UI and the dashboards. Ctrl-C stops them all."""
     _dagster_environment()
     migrate()
-    seed(users=users, events=events)
+    typer.echo(
+        "Demo data: on the first start it is loaded through the services (months of bookings "
+        "and payments: about ten minutes; `tessera up --bookings 2000` is quicker)."
+    )
+    seed(users=users, events=events, bookings=bookings)
     pipeline(job="refresh")
     pipeline(job="search_rebuild")
     base = f"http://{host}:{port}"

@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.auth.passwords import hasher
 from api.config import Settings
 from api.db import utcnow
+from api.events import service as events_service
 from api.users import service as users
 from api.users.models import Role
+from tessera.activity import seed_activity
 from tessera.catalogue import seed_catalogue
 
 DEMO_PASSWORD = "tessera-demo-2026"
@@ -31,6 +33,8 @@ class SeedResult:
     created: int
     skipped: bool
     events: int = 0
+    bookings: int = 0
+    paid: int = 0
 
 
 async def seed_users(
@@ -40,6 +44,7 @@ async def seed_users(
     count: int,
     events: int = 0,
     days: int = 120,
+    bookings: int = 0,
     random_seed: int = 2026,
 ) -> SeedResult:
     """The four demo accounts plus `count` realistic users signed up over the last `days` days."""
@@ -84,4 +89,14 @@ async def seed_users(
             )
         created_events = await seed_catalogue(session, count=events, rng=rng, admin=demo[0])
         await session.commit()
-    return SeedResult(created=len(DEMO_ACCOUNTS) + len(seen), skipped=False, events=created_events)
+    activity = await seed_activity(sessionmaker, settings, bookings=bookings, rng=rng)
+    async with sessionmaker() as session:
+        await events_service.complete_ended(session)
+        await session.commit()
+    return SeedResult(
+        created=len(DEMO_ACCOUNTS) + len(seen),
+        skipped=False,
+        events=created_events,
+        bookings=activity.bookings,
+        paid=activity.paid,
+    )

@@ -39,7 +39,7 @@ def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
 def test_migrate_then_seed_loads_demo_users_once(database: Path) -> None:
     migrated = runner.invoke(app, ["migrate"])
     assert migrated.exit_code == 0, migrated.output
-    seeded = runner.invoke(app, ["seed", "--users", "25", "--events", "40"])
+    seeded = runner.invoke(app, ["seed", "--users", "25", "--events", "40", "--bookings", "150"])
     assert seeded.exit_code == 0, seeded.output
     assert "created 29 users and 40 events" in seeded.output
 
@@ -63,6 +63,34 @@ def test_migrate_then_seed_loads_demo_users_once(database: Path) -> None:
         database, "SELECT count(*) FROM outbox WHERE event_type = 'event.published'"
     )
     assert published == statuses["published"] + statuses["completed"] + statuses.get("cancelled", 0)
+
+    # Bookings and payments through the services, spread over the months before each event:
+    # the outbox carries their history, as the marts need it.
+    [(bookings, confirmed)] = _rows(
+        database, "SELECT count(*), sum(status = 'confirmed') FROM bookings"
+    )
+    assert bookings > 50
+    payments = dict(_rows(database, "SELECT status, count(*) FROM payments GROUP BY status"))
+    assert payments["succeeded"] > 20
+    [(succeeded_events,)] = _rows(
+        database, "SELECT count(*) FROM outbox WHERE event_type = 'payment.succeeded'"
+    )
+    assert succeeded_events == payments["succeeded"]
+    months = _rows(
+        database,
+        "SELECT count(DISTINCT strftime('%Y-%m', occurred_at)) FROM outbox "
+        "WHERE event_type = 'booking.created'",
+    )
+    assert months[0][0] >= 3
+    [(views,)] = _rows(database, "SELECT count(*) FROM outbox WHERE event_type = 'event.viewed'")
+    assert views >= bookings
+    [(late,)] = _rows(
+        database,
+        "SELECT count(*) FROM bookings b JOIN events e ON e.id = b.event_id "
+        "WHERE b.created_at >= e.starts_at OR b.created_at < e.published_at",
+    )
+    assert late == 0  # booked while on sale, never after the start
+    assert confirmed >= payments["succeeded"]  # paid ones, and free ones
 
     again = runner.invoke(app, ["seed", "--users", "25"])
     assert "already present" in again.output
