@@ -1,6 +1,7 @@
 """The server search backend: an OpenSearch index behind an alias, with opensearch-py.
 
-Readers and writers only ever name the alias. `index` and `delete` write through it and refresh,
+An index template (`<alias>-*`) carries the analyzers, settings and mappings; readers and
+writers only ever name the alias. `index` and `delete` write through it and refresh,
 so a change is searchable at once. `rebuild` loads a new physical index (the alias name plus a
 timestamp), then moves the alias to it in one atomic `_aliases` call and deletes the old one, so
 searches never see an empty or partial index. The first use creates an index behind the alias.
@@ -19,7 +20,7 @@ index's own folding analyzer (`_analyze`, cached), since each word gets its own 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -100,9 +101,10 @@ def _text(*, key: bool = False, value: bool = False) -> Json:
     return {"type": "text", "analyzer": STEMMED, "fields": fields}
 
 
-def index_body(aliases: Json | None = None) -> Json:
-    """Settings and mappings of a physical index. One shard keeps BM25 statistics and facet
-    counts exact; fields not mapped here (slug, prices, lat/lon, ...) live in _source only."""
+def index_body() -> Json:
+    """Settings and mappings of every physical index (the index template's). One shard keeps
+    BM25 statistics and facet counts exact; fields not mapped here (slug, prices, lat/lon,
+    ...) live in _source only."""
     body: Json = {
         "settings": {
             "index": {
@@ -134,8 +136,6 @@ def index_body(aliases: Json | None = None) -> Json:
             },
         },
     }
-    if aliases:
-        body["aliases"] = aliases
     return body
 
 
@@ -157,6 +157,7 @@ class OpenSearchBackend:
         self.client = OpenSearch(hosts=[url], timeout=timeout)
         self._where = _where(url)
         self._ready = False  # the alias is known to exist
+        self._templated = False  # the index template is put
         self._words_cache: dict[str, tuple[str, ...]] = {}
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -179,18 +180,30 @@ class OpenSearchBackend:
     def _new_index_name(self) -> str:
         return f"{self.alias}-{datetime.now(UTC):%Y%m%d%H%M%S%f}"
 
+    def _template(self) -> None:
+        """The index template every physical index behind the alias takes its analyzers,
+        settings and mappings from (`<alias>-*`); put on each start, so a new release's
+        mapping applies to the next rebuild."""
+        if self._templated:
+            return
+        body = index_body()
+        self.client.indices.put_index_template(
+            name=f"{self.alias}-template",
+            body={"index_patterns": [f"{self.alias}-*"], "priority": 100, "template": body},
+        )
+        self._templated = True
+
     def _ensure(self) -> None:
         """Create an index behind the alias if there is none yet."""
         if self._ready:
             return
+        self._template()
         if not self.client.indices.exists_alias(name=self.alias):
             # The alias comes with the index, as its write index: should another process
             # create one at the same moment, the second is refused rather than added.
             aliases = {self.alias: {"is_write_index": True}}
             try:
-                self.client.indices.create(
-                    index=self._new_index_name(), body=index_body(aliases=aliases)
-                )
+                self.client.indices.create(index=self._new_index_name(), body={"aliases": aliases})
             except TransportError:
                 if not self.client.indices.exists_alias(name=self.alias):
                     raise  # not a lost race: a real failure
@@ -248,7 +261,8 @@ class OpenSearchBackend:
     def rebuild(self, docs: Iterable[EventDocument]) -> int:
         new = self._new_index_name()
         with self._answering():
-            self.client.indices.create(index=new, body=index_body())
+            self._template()
+            self.client.indices.create(index=new)
             try:
                 written, _ = bulk(self.client, self._actions(docs, new))
                 self.client.indices.refresh(index=new)
@@ -279,7 +293,9 @@ class OpenSearchBackend:
         with self._answering():
             for name in self._behind_alias():
                 self._delete_index(name)
-        self._ready = False
+            with suppress(NotFoundError):
+                self.client.indices.delete_index_template(name=f"{self.alias}-template")
+        self._ready = self._templated = False
 
     def close(self) -> None:
         self.client.close()
