@@ -255,6 +255,7 @@ def up(
         f"  API            {base}\n"
         f"  API docs       {base}/docs\n"
         f"  Catalogue      {base}/events  (categories: {base}/categories)\n"
+        f"  Search         {base}/events?q=jazz  (suggestions: {base}/search/suggest?q=ber)\n"
         f"  Health         {base}/health  (readiness: {base}/ready, metrics: {base}/metrics)\n"
         "\nDemo accounts (password: "
         + DEMO_PASSWORD
