@@ -60,6 +60,15 @@ def _public() -> None:
     """Anyone may call this route."""
 
 
+VISITOR_COOKIE = "tessera_vid"
+
+
+def visitor_id(request: Request) -> str | None:
+    """The anonymous visitor id behaviour events carry, when the browser sent a sane one."""
+    visitor = request.cookies.get(VISITOR_COOKIE)
+    return visitor if visitor is not None and len(visitor) <= 64 else None
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 # Closed as soon as the route returns, before the response is sent and background tasks run,
 # so no transaction (and, on SQLite, no write lock) outlives the handler.

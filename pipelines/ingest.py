@@ -149,13 +149,13 @@ def select_after(engine: sa.Engine) -> sa.TextClause:
     )
 
 
-def _timestamp(value: Any) -> datetime:
+def utc_timestamp(value: Any) -> datetime:
     # SQLite hands back text
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _uuid(value: Any) -> str:
+def canonical_uuid(value: Any) -> str:
     """Canonical text (SQLite keeps UUIDs as 32 hex digits, PostgreSQL as uuid)."""
     return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
 
@@ -164,7 +164,7 @@ def _arrow(rows: list[sa.Row[Any]]) -> pa.Table:
     columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
     for row in rows:
         values = row._mapping
-        columns["event_id"].append(_uuid(values["event_id"]))
+        columns["event_id"].append(canonical_uuid(values["event_id"]))
         columns["outbox_id"].append(int(values["outbox_id"]))
         columns["txid"].append(values["txid"])
         columns["event_type"].append(values["event_type"])
@@ -173,9 +173,9 @@ def _arrow(rows: list[sa.Row[Any]]) -> pa.Table:
         columns["version"].append(int(values["version"]))
         payload = values["payload"]
         columns["payload"].append(payload if isinstance(payload, str) else json.dumps(payload))
-        columns["occurred_at"].append(_timestamp(values["occurred_at"]))
+        columns["occurred_at"].append(utc_timestamp(values["occurred_at"]))
         actor = values["actor_id"]
-        columns["actor_id"].append(_uuid(actor) if actor is not None else None)
+        columns["actor_id"].append(canonical_uuid(actor) if actor is not None else None)
         columns["request_id"].append(values["request_id"])
     return pa.table(columns, schema=ARROW_SCHEMA)
 

@@ -36,15 +36,6 @@ class SyncResult:
     cursor: ingest.Cursor
 
 
-def _uuid(value: Any) -> str:
-    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
-
-
-def _time(value: Any) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def popularity(snapshot_dir: Path | None) -> dict[str, float]:
     """event id -> popularity from the published marts, or nothing before the first build."""
     build = publish.current(snapshot_dir) if snapshot_dir is not None else None
@@ -71,7 +62,7 @@ where e.status = 'published' and e.visibility = 'public' and e.ends_at >= :now
 
 def _document(row: sa.Row[Any], scores: dict[str, float]) -> EventDocument:
     tags = row.tags if isinstance(row.tags, list) else json.loads(row.tags or "[]")
-    event_id = _uuid(row.id)
+    event_id = ingest.canonical_uuid(row.id)
     return EventDocument(
         id=event_id,
         slug=row.slug,
@@ -82,12 +73,12 @@ def _document(row: sa.Row[Any], scores: dict[str, float]) -> EventDocument:
         venue=row.venue_name or "",
         city=row.city or "",
         country=(row.country or "").upper(),
-        starts_at=_time(row.starts_at),
+        starts_at=ingest.utc_timestamp(row.starts_at),
         price_min_cents=int(row.price_min or 0),
         price_max_cents=int(row.price_max or 0),
         currency=row.currency,
         online=row.online_url is not None,
-        organizer_id=_uuid(row.organizer_id),
+        organizer_id=ingest.canonical_uuid(row.organizer_id),
         popularity=scores.get(event_id, 0.0),
         lat=row.latitude,
         lon=row.longitude,
@@ -164,21 +155,21 @@ def _affected(oltp: sa.Engine, rows: Iterable[sa.Row[Any]]) -> set[str]:
     for row in rows:
         mapping = row._mapping
         if mapping["entity"] == "event" and mapping["event_type"] != "event.viewed":
-            events.add(_uuid(mapping["entity_id"]))
+            events.add(ingest.canonical_uuid(mapping["entity_id"]))
         elif mapping["entity"] == "ticket_type":
             payload = mapping["payload"]
             data = payload if isinstance(payload, dict) else json.loads(payload)
             if data.get("event_id"):
-                events.add(_uuid(data["event_id"]))
+                events.add(ingest.canonical_uuid(data["event_id"]))
         elif mapping["entity"] == "category":
-            categories.add(_uuid(mapping["entity_id"]))
+            categories.add(ingest.canonical_uuid(mapping["entity_id"]))
     if categories:
         statement = sa.text("select id from events where category_id in :ids").bindparams(
             sa.bindparam("ids", expanding=True)
         )
         with oltp.connect() as connection:
             found = connection.execute(statement, {"ids": _ids_param(oltp, sorted(categories))})
-            events |= {_uuid(row[0]) for row in found}
+            events |= {ingest.canonical_uuid(row[0]) for row in found}
     return events
 
 

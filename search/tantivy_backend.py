@@ -31,6 +31,7 @@ from search.backend import (
     PHRASE_BOOST,
     PREFIX_WEIGHT,
     PRICE_BUCKETS,
+    GeoFilter,
     SearchHit,
     SearchQuery,
     SearchResult,
@@ -249,21 +250,20 @@ class TantivyBackend:
         if f.online is not None:
             online = tantivy.Query.term_query(self.schema, "online", f.online)
             clauses.append((must, online))
+        if f.near is not None:
+            clauses.append((must, self._near(f.near)))
         if f.exclude_ids:
             excluded = tantivy.Query.term_set_query(self.schema, "id", list(f.exclude_ids))
             clauses.append((must_not, excluded))
         return clauses
 
-    def _within(self, query: SearchQuery, base: tantivy.Query) -> tantivy.Query:
-        """Only the events within the radius: a bounding box, then the exact distance."""
-        near = query.filters.near
-        assert near is not None
+    def _near(self, near: GeoFilter) -> tantivy.Query:
+        """The events within the radius: a bounding box in the index, then the exact distance."""
         dlat = near.radius_km / 110.574
         cos = max(0.01, abs(math.cos(math.radians(near.lat))))
         dlon = min(180.0, near.radius_km / (111.320 * cos))
         box = tantivy.Query.boolean_query(
             [
-                (tantivy.Occur.Must, base),
                 (
                     tantivy.Occur.Must,
                     self._range("lat", tantivy.FieldType.Float, near.lat - dlat, near.lat + dlat),
@@ -285,33 +285,36 @@ class TantivyBackend:
                 inside.append(doc.id)
         if not inside:
             return tantivy.Query.empty_query()
-        ids = tantivy.Query.term_set_query(self.schema, "id", inside)
-        return tantivy.Query.boolean_query([(tantivy.Occur.Must, base), (tantivy.Occur.Must, ids)])
+        return tantivy.Query.term_set_query(self.schema, "id", inside)
 
-    def _query(self, query: SearchQuery, *, every_word: bool) -> tuple[tantivy.Query, bool]:
+    def _query(
+        self,
+        query: SearchQuery,
+        filters: list[tuple[tantivy.Occur, tantivy.Query]],
+        *,
+        every_word: bool,
+    ) -> tuple[tantivy.Query, bool]:
         text = self._text(query.text, every_word=every_word)
-        clauses = self._filters(query)
+        clauses = list(filters)
         if text is not None:
             clauses.append((tantivy.Occur.Must, text))
         if not any(occur == tantivy.Occur.Must for occur, _ in clauses):
             clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
-        built = tantivy.Query.boolean_query(clauses)
-        if query.filters.near is not None:
-            built = self._within(query, built)
-        return built, text is not None
+        return tantivy.Query.boolean_query(clauses), text is not None
 
     def search(self, query: SearchQuery) -> SearchResult:
         searcher = self._searcher()
-        built, has_text = self._query(query, every_word=True)
+        filters = self._filters(query)
+        built, has_text = self._query(query, filters, every_word=True)
         if has_text and query.sort == SortOrder.RELEVANCE:
             # Events with every word first, then those with some of them.
-            some, _ = self._query(query, every_word=False)
+            some, _ = self._query(query, filters, every_word=False)
             bonus = tantivy.Query.const_score_query(built, FULL_MATCH_BONUS)
             built = tantivy.Query.boolean_query(
                 [(tantivy.Occur.Should, some), (tantivy.Occur.Should, bonus)]
             )
         elif has_text and _count(searcher.search(built, 1)) == 0:
-            built, _ = self._query(query, every_word=False)  # in another order: any word
+            built, _ = self._query(query, filters, every_word=False)  # in another order
         sort = query.sort if has_text or query.sort != SortOrder.RELEVANCE else None
         offset = (query.page - 1) * query.page_size
         kwargs: dict[str, Any] = {"offset": offset, "count": True}

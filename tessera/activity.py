@@ -9,7 +9,8 @@ seats, with early-bird and last-minute peaks. About 4 % of card payments are dec
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from api.errors import AppError
 from api.events import service as events_service
 from api.events.models import Event, EventStatus
 from api.payments import service as payments_service
-from api.payments.providers import ProviderPayment, close_providers, make_providers
+from api.payments.providers import PaymentProvider, close_providers, make_providers
 from api.users.models import Role, User
 
 DECLINED = "pm_card_chargeDeclined"
@@ -39,7 +40,6 @@ class ActivityResult:
     declined: int = 0
     views: int = 0
     refused: int = 0  # sold out or closed by the time of the attempt
-    reasons: dict[str, int] = field(default_factory=dict)
 
 
 def _moments(event: Event, count: int, now: datetime, rng: random.Random) -> list[datetime]:
@@ -58,21 +58,19 @@ def _moments(event: Event, count: int, now: datetime, rng: random.Random) -> lis
 async def _pay(
     session: AsyncSession,
     settings: Settings,
-    provider: object,
+    provider: PaymentProvider,
     *,
-    booking_id: object,
+    booking_id: uuid.UUID,
     user: User,
     card: str,
 ) -> bool:
+    """Pay as `POST /bookings/{id}/payments` does: record, commit, ask the provider, apply."""
     payment = await payments_service.start(
-        session,
-        booking_id=booking_id,  # type: ignore[arg-type]
-        payer=user,
-        provider="sandbox",
+        session, booking_id=booking_id, payer=user, provider=provider.name
     )
     payment_id, amount, currency = payment.id, payment.amount_cents, payment.currency
-    await session.commit()  # recorded before the provider hears of it, as the API does
-    result: ProviderPayment = await provider.create(  # type: ignore[attr-defined]
+    await session.commit()
+    result = await provider.create(
         amount_cents=amount,
         currency=currency,
         payment_method=card,
@@ -145,9 +143,8 @@ async def seed_activity(
                             hold=timedelta(minutes=settings.booking_hold_minutes),
                         )
                     booking_id, free = booking.id, booking.total_cents == 0
-                except AppError as exc:  # sold out, or a line over its limits: refused
+                except AppError:  # sold out, or a line over its limits: refused
                     result.refused += 1
-                    result.reasons[exc.code] = result.reasons.get(exc.code, 0) + 1
                     await session.commit()
                     continue
                 await session.commit()

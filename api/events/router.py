@@ -11,7 +11,7 @@ from pydantic import AwareDatetime
 
 from api.auth.dependencies import AdminDep, MaybeUser, OrganizerDep
 from api.bookings import service as bookings_service
-from api.deps import Public, SessionDep, StorageDep
+from api.deps import VISITOR_COOKIE, Public, SessionDep, StorageDep, visitor_id
 from api.errors import problem_responses
 from api.events import media as media_service
 from api.events import service
@@ -40,7 +40,6 @@ from search.backend import GeoFilter
 
 router = APIRouter(tags=["events"], responses=problem_responses(422))
 
-VISITOR_COOKIE = "tessera_vid"
 MAX_PRICE = 100_000_000
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of the last page")]
@@ -173,7 +172,7 @@ def _search_params(
 SearchParamsDep = Annotated[SearchParams, Depends(_search_params)]
 
 
-async def _search_page(
+async def _public_page(
     request: Request,
     response: Response,
     background: BackgroundTasks,
@@ -186,8 +185,12 @@ async def _search_page(
     limit: int,
     cursor: str | None,
 ) -> EventPage:
-    """A page of the catalogue from the search index; the search is recorded for the
-    analytics after the response has gone."""
+    """A page of the public catalogue: from the database, or, for a search, from the index
+    (the search is then recorded for the analytics after the response has gone)."""
+    if not params.wanted(sort):
+        return await _page(
+            session, filters, sort=sort or EventSort.starts_at, limit=limit, cursor=cursor
+        )
     if sort == EventSort.newest:
         raise SortNeedsSearch(
             "Searches sort by relevance, starts_at, price or popularity.", field="sort"
@@ -268,21 +271,17 @@ async def list_events(
     (`lat`, `lon`, `radius_km`) or `sort=relevance|popularity`, the search index answers:
     the same page shape plus `facets`, per-event `highlights` and `click_url`, and a
     `search_id`."""
-    if search.wanted(sort):
-        return await _search_page(
-            request,
-            response,
-            background,
-            session,
-            user,
-            filters,
-            search,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-        )
-    return await _page(
-        session, filters, sort=sort or EventSort.starts_at, limit=limit, cursor=cursor
+    return await _public_page(
+        request,
+        response,
+        background,
+        session,
+        user,
+        filters,
+        search,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
     )
 
 
@@ -321,28 +320,24 @@ async def category_events(
     """Published public events of one category (searchable like `GET /events`)."""
     await service.get_category_or_raise(session, category_id=categoryId)
     filters = service.EventFilters(**{**filters.__dict__, "category_id": categoryId})
-    if search.wanted(sort):
-        return await _search_page(
-            request,
-            response,
-            background,
-            session,
-            user,
-            filters,
-            search,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-        )
-    return await _page(
-        session, filters, sort=sort or EventSort.starts_at, limit=limit, cursor=cursor
+    return await _public_page(
+        request,
+        response,
+        background,
+        session,
+        user,
+        filters,
+        search,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
     )
 
 
 def _visitor(request: Request, response: Response) -> str:
     """The anonymous visitor id behaviour events carry (a year-long cookie)."""
-    visitor = request.cookies.get(VISITOR_COOKIE)
-    if visitor is None or len(visitor) > 64:
+    visitor = visitor_id(request)
+    if visitor is None:
         visitor = uuid.uuid4().hex
         response.set_cookie(
             VISITOR_COOKIE, visitor, max_age=365 * 86400, httponly=True, samesite="lax"

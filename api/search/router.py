@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from api.auth.dependencies import CurrentUser, MaybeUser
-from api.deps import Public, SessionDep, SettingsDep
+from api.deps import Public, SessionDep, SettingsDep, visitor_id
 from api.errors import problem_responses
 from api.events import service as events_service
 from api.events.schemas import event_view
@@ -26,13 +26,7 @@ from api.search.schemas import (
 
 router = APIRouter(tags=["search"], responses=problem_responses(422))
 
-VISITOR_COOKIE = "tessera_vid"
 Limit = Annotated[int, Query(ge=1, le=50)]
-
-
-def _visitor(request: Request) -> str | None:
-    visitor = request.cookies.get(VISITOR_COOKIE)
-    return visitor if visitor is not None and len(visitor) <= 64 else None
 
 
 @router.get(
@@ -77,7 +71,7 @@ async def record_click(
         event_id=body.event_id,
         position=body.position,
         user_id=user.id if user else None,
-        visitor_id=_visitor(request),
+        visitor_id=visitor_id(request),
     )
     await session.commit()
     return ClickOut(click_id=click_id)
@@ -106,7 +100,7 @@ async def open_result(
             event_id=eventId,
             position=position,
             user_id=user.id if user else None,
-            visitor_id=_visitor(request),
+            visitor_id=visitor_id(request),
         )
         await session.commit()
     target = f"{settings.public_base_url.rstrip('/')}/events/{eventId}"

@@ -14,7 +14,6 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -259,11 +258,7 @@ async def suggest(backend: SearchBackend, *, prefix: str, limit: int) -> list[Su
 def filters_given(request: EventSearch) -> dict[str, Any]:
     """The filters a search was made with, for the analytics (only those given)."""
     given: dict[str, Any] = {
-        key: value.isoformat()
-        if isinstance(value, datetime)
-        else str(value)
-        if isinstance(value, uuid.UUID)
-        else value
+        key: outbox.to_json(value)
         for key, value in request.filters.__dict__.items()
         if value is not None
     }
