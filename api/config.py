@@ -51,10 +51,36 @@ class Settings(BaseSettings):
     rate_limit_verify_ip: str = "30/hour"
     rate_limit_verify_account: str = "10/hour"
 
+    # Notifications. Email goes to .eml files under mail_dir unless mail_backend is smtp; text
+    # messages to sms_dir unless sms_backend is twilio; push needs a VAPID key (PEM or base64url
+    # DER of a P-256 private key). Account messages (verification, reset) are sent right after
+    # the request when deliver_notifications_inline is on; everything else by `tessera worker`.
     mail_dir: Path = Path("var/mail")
     sms_dir: Path = Path("var/sms")
     mail_from: str = "Tessera <no-reply@tessera.localhost>"
     deliver_notifications_inline: bool = True
+    mail_backend: Literal["file", "smtp"] = "file"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65_535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_timeout_seconds: float = Field(default=30, gt=0)
+    sms_backend: Literal["file", "twilio"] = "file"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base: str = "https://api.twilio.com"
+    vapid_private_key: SecretStr | None = None
+    vapid_subject: str = "mailto:no-reply@tessera.localhost"
+    push_ttl_seconds: int = Field(default=86_400, ge=0)
+    # Signs the delivery callbacks of an email provider (POST /notifications/webhooks/email).
+    email_webhook_secret: SecretStr | None = None
+    notification_max_attempts: int = Field(default=6, ge=1, le=50)
+    notification_retry_base_seconds: float = Field(default=30, ge=0)
+    notification_retry_max_seconds: float = Field(default=3600, ge=0)
+    notification_lease_seconds: int = Field(default=120, ge=1)
 
     booking_hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
@@ -99,6 +125,21 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    @model_validator(mode="after")
+    def _check_notification_providers(self) -> Settings:
+        if self.mail_backend == "smtp" and not self.smtp_host:
+            raise ValueError("TESSERA_MAIL_BACKEND=smtp needs TESSERA_SMTP_HOST")
+        if self.sms_backend == "twilio" and not (
+            self.twilio_account_sid
+            and self.twilio_auth_token
+            and (self.twilio_from or self.twilio_messaging_service_sid)
+        ):
+            raise ValueError(
+                "TESSERA_SMS_BACKEND=twilio needs TESSERA_TWILIO_ACCOUNT_SID, "
+                "TESSERA_TWILIO_AUTH_TOKEN and TESSERA_TWILIO_FROM (or a messaging service)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -22,6 +22,9 @@ from api.events.media_router import router as media_router
 from api.events.router import router as events_router
 from api.finance.router import router as finance_router
 from api.migrate import current_revision, head_revision
+from api.notifications.channels import make_providers as make_notification_providers
+from api.notifications.router import admin as notifications_admin_router
+from api.notifications.router import router as notifications_router
 from api.observability import Metrics, RequestContextMiddleware, configure_logging
 from api.payments.providers import close_providers, make_providers
 from api.payments.router import router as payments_router
@@ -45,6 +48,8 @@ ROUTERS = (
     bookings_router,
     payments_router,
     finance_router,
+    notifications_router,
+    notifications_admin_router,
 )
 
 
@@ -99,9 +104,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.rate_limiter = RateLimiter(settings.redis_url)
             app.state.passwords = PasswordCheck(settings)
             app.state.payment_providers = make_providers(app.state.sessionmaker, settings)
+            app.state.notification_providers = make_notification_providers(settings)
             yield
         finally:
             await close_providers(getattr(app.state, "payment_providers", {}))
+            if (
+                notification_providers := getattr(app.state, "notification_providers", None)
+            ) is not None:
+                await notification_providers.aclose()
             await engine.dispose()
 
     app = FastAPI(

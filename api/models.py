@@ -13,7 +13,14 @@ from api.bookings.models import (
 from api.db import Base
 from api.events.models import Category, Event, EventMedia, EventSlug, TicketType
 from api.idempotency import IdempotencyRecord
-from api.notifications.models import NotificationDelivery
+from api.notifications.models import (
+    Notification,
+    NotificationAttempt,
+    NotificationPreference,
+    NotificationTemplate,
+    NotificationTemplateVersion,
+    PushSubscription,
+)
 from api.outbox import OutboxConsumed, OutboxCursor, OutboxEvent
 from api.payments.models import (
     Invoice,
@@ -45,13 +52,18 @@ __all__ = [
     "Invoice",
     "InvoiceCounter",
     "LedgerEntry",
-    "NotificationDelivery",
+    "Notification",
+    "NotificationAttempt",
+    "NotificationPreference",
+    "NotificationTemplate",
+    "NotificationTemplateVersion",
     "OrganizerFee",
     "OutboxConsumed",
     "OutboxCursor",
     "OutboxEvent",
     "Payment",
     "PhoneCode",
+    "PushSubscription",
     "RefreshToken",
     "Refund",
     "SandboxIntent",

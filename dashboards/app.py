@@ -12,6 +12,7 @@ st.navigation(
         st.Page(views.events, title="Event performance", icon=":material/event:"),
         st.Page(views.audience, title="Audience", icon=":material/group:"),
         st.Page(views.search, title="Search analytics", icon=":material/search:"),
+        st.Page(views.notifications, title="Notifications", icon=":material/notifications:"),
         st.Page(views.finance, title="Finance exports", icon=":material/download:"),
     ]
 ).run()

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import data, search_view
+from dashboards import data, notifications_view, search_view
 
 NO_SNAPSHOT = (
     "No snapshot published yet at `{path}`. Run the pipelines (the `refresh` job in the Dagster "
@@ -328,6 +328,13 @@ def search() -> None:
     if started is None:
         return
     search_view.render(*started)
+
+
+def notifications() -> None:
+    started = _start("Notifications")
+    if started is None:
+        return
+    notifications_view.render(*started)
 
 
 REPORTS = {

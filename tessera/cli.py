@@ -21,7 +21,9 @@ from api.config import get_settings
 from api.db import make_engine, make_sessionmaker, utcnow
 from api.events import service as events_service
 from api.migrate import upgrade
-from api.notifications.service import deliver_pending
+from api.notifications import service as notifications_service
+from api.notifications.channels import make_providers as make_notification_providers
+from api.notifications.worker import run_once as notifications_round
 from api.observability import configure_logging
 from api.payments import service as payments_service
 from api.payments.providers import SandboxProvider, close_providers, make_providers
@@ -60,6 +62,12 @@ def seed(
                 events=events,
                 bookings=bookings,
             )
+            if not result.skipped:
+                # The demo history is in the past: only its latest confirmations are mailed
+                # (with their tickets), not months of messages.
+                async with make_sessionmaker(engine)() as session:
+                    await notifications_service.skip_history(session, keep_confirmations=20)
+                    await session.commit()
         finally:
             await engine.dispose()
         typer.echo(
@@ -93,9 +101,10 @@ def worker(
         bool, typer.Option(hidden=True, help="Stop when the process that started it ends")
     ] = False,
 ) -> None:
-    """Deliver requested notifications, refund cancelled paid bookings, expire lapsed holds
-    (their seats go to the waitlist), announce reminders, mark ended events completed, and let
-    the payment sandbox settle later outcomes and deliver its webhooks."""
+    """Refund cancelled paid bookings, expire lapsed holds (their seats go to the waitlist),
+    announce reminders, mark ended events completed, let the payment sandbox settle later
+    outcomes and deliver its webhooks, then send the notifications all that calls for (email,
+    text, push, inbox; retried with backoff, dead-lettered when they cannot go)."""
     settings = get_settings()
     parent = os.getppid()
     configure_logging(settings.log_level, json=settings.log_json)
@@ -107,9 +116,9 @@ def worker(
         sandbox = providers.get("sandbox")
         webhook_url = f"{settings.public_base_url.rstrip('/')}/payments/webhooks/sandbox"
         http = httpx.AsyncClient(timeout=10)
+        notification_providers = make_notification_providers(settings)
         try:
             while True:
-                delivered = await deliver_pending(sessionmaker, settings)
                 await payments_service.refund_cancelled_bookings(sessionmaker, providers)
                 if isinstance(sandbox, SandboxProvider):
                     await sandbox.advance()
@@ -121,16 +130,21 @@ def worker(
                     await bookings_service.release_expired(session, now=utcnow())
                     await bookings_service.announce_reminders(session, now=utcnow())
                     await session.commit()
+                notified = await notifications_round(sessionmaker, settings, notification_providers)
                 if once:
-                    typer.echo(f"delivered {delivered} notification(s)")
+                    typer.echo(
+                        f"planned {notified.planned}, sent {notified.sent}, retrying "
+                        f"{notified.retrying}, dead-lettered {notified.dead} notification(s)"
+                    )
                     typer.echo(f"completed {completed} ended event(s)")
                     return
                 if stop_with_parent and os.getppid() != parent:
                     return  # `tessera up` ended (however it was stopped)
-                if delivered == 0:
+                if notified.sent + notified.retrying + notified.dead == 0:
                     await asyncio.sleep(interval)
         finally:
             await http.aclose()
+            await notification_providers.aclose()
             await close_providers(providers)
             await engine.dispose()
 
@@ -264,7 +278,8 @@ def up(
         + f"\n  Dagster UI     http://{host}:{dagster_port}  (the asset graph; the sensor "
         "refreshes the marts when the outbox grows)\n"
         f"  Dashboards     http://{host}:{dashboards_port}\n"
-        "\nThe worker (refunds, expiry, reminders, mail to var/mail/) runs alongside.\n"
+        "\nThe worker (notifications: email to var/mail/*.eml, text messages to var/sms/; "
+        "refunds, expiry, reminders) runs alongside.\n"
     )
     bin_dir = Path(sys.executable).parent
     # Each helper in its own process group, so stopping it stops its children too.

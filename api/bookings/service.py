@@ -37,10 +37,12 @@ from api.bookings.models import (
     BookingReminder,
     BookingStatus,
     Ticket,
+    TicketStatus,
     WaitlistStatus,
 )
 from api.bookings.schemas import BookingCreate
 from api.bookings.waitlist import release_expired
+from api.config import Settings
 from api.db import utcnow
 from api.events import service as events_service
 from api.events.models import Event, EventStatus, TicketType
@@ -623,3 +625,81 @@ async def invoice_lines(session: AsyncSession, *, booking_id: uuid.UUID) -> list
         }
         for line in booking.lines
     ]
+
+
+async def get(session: AsyncSession, *, booking_id: uuid.UUID) -> Booking | None:
+    """A booking by id, for the platform's own jobs (no viewer check)."""
+    return await session.get(Booking, booking_id)
+
+
+@dataclass(frozen=True)
+class Holder:
+    booking_id: uuid.UUID
+    user_id: uuid.UUID
+    seats: int
+    total_cents: int
+    currency: str
+
+
+async def holders(
+    session: AsyncSession,
+    *,
+    event_id: uuid.UUID,
+    statuses: tuple[BookingStatus, ...],
+    cancelled_since: datetime | None = None,
+) -> list[Holder]:
+    """The bookings of an event in these states (and cancelled since then, if given) that had
+    been confirmed: who to tell when the event changes."""
+    query = select(
+        Booking.id, Booking.user_id, Booking.seats, Booking.total_cents, Booking.currency
+    ).where(
+        Booking.event_id == event_id,
+        Booking.status.in_(statuses),
+        Booking.confirmed_at.is_not(None),
+    )
+    if cancelled_since is not None:
+        query = query.where(Booking.cancelled_at >= cancelled_since)
+    rows = await session.execute(query.order_by(Booking.created_at, Booking.id))
+    return [Holder(*row) for row in rows.all()]
+
+
+async def past_customers(
+    session: AsyncSession, *, organizer_id: uuid.UUID, excluding_event: uuid.UUID
+) -> list[uuid.UUID]:
+    """People with a confirmed booking for another event of this organizer."""
+    rows = await session.scalars(
+        select(Booking.user_id)
+        .join(Event, Event.id == Booking.event_id)
+        .where(
+            Event.organizer_id == organizer_id,
+            Event.id != excluding_event,
+            Booking.status == BookingStatus.confirmed,
+        )
+        .distinct()
+    )
+    return sorted(rows.all())
+
+
+async def tickets_pdf(
+    session: AsyncSession, settings: Settings, *, booking_id: uuid.UUID
+) -> bytes | None:
+    """The valid tickets of a booking as a PDF, one page each with its QR code."""
+    booking = await session.get(Booking, booking_id)
+    if booking is None:
+        return None
+    event = await session.get(Event, booking.event_id)
+    assert event is not None
+    issued = [
+        t
+        for t in await tickets.list_for_booking(session, booking_id=booking_id)
+        if t.status == TicketStatus.valid
+    ]
+    if not issued:
+        return None
+    names = {
+        t.id: t.name
+        for t in await session.scalars(
+            select(TicketType).where(TicketType.event_id == booking.event_id)
+        )
+    }
+    return tickets.render_pdf(settings, event=event, issued=issued, type_names=names)

@@ -10,8 +10,10 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import segno
+from fpdf import FPDF
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -136,3 +138,37 @@ async def check_in(
     return CheckIn(
         ticket=ticket, first_checked_in_at=ticket.checked_in_at, already_checked_in=not first
     )
+
+
+def _latin1(text: str) -> str:
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def render_pdf(
+    settings: Settings, *, event: Any, issued: list[Ticket], type_names: dict[uuid.UUID, str]
+) -> bytes:
+    """One A6-sized page per ticket: the event, the ticket type, the holder and the QR code."""
+    pdf = FPDF(format=(105, 148))  # A6
+    pdf.set_auto_page_break(auto=False)
+    for ticket in issued:
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 13)
+        pdf.multi_cell(0, 6, _latin1(event.title), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 9)
+        lines = [
+            f"{event.starts_at:%a %d %b %Y, %H:%M} UTC",
+            ", ".join(p for p in (event.venue_name, event.city) if p) or (event.online_url or ""),
+            type_names.get(ticket.ticket_type_id, "Ticket"),
+            ticket.attendee_name or "",
+        ]
+        for line in lines:
+            if line:
+                pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+        image = io.BytesIO()
+        segno.make(qr_payload(settings, ticket), error="m").save(image, kind="png", scale=6)
+        image.seek(0)
+        pdf.image(image, x=22, y=pdf.get_y() + 3, w=60)
+        pdf.set_y(pdf.get_y() + 66)
+        pdf.set_font("Courier", "B", 11)
+        pdf.cell(0, 6, ticket.code, align="C", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

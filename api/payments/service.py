@@ -607,3 +607,11 @@ async def our_refund(session: AsyncSession, *, refund_id: str | None) -> uuid.UU
     except ValueError:
         return None
     return found.id if found is not None else None
+
+
+async def invoice_pdf(session: AsyncSession, *, booking_id: uuid.UUID) -> tuple[str, bytes] | None:
+    """A booking's invoice and credit notes as one PDF with its file name, if it has any."""
+    documents = await invoices.for_booking(session, booking_id=booking_id)
+    if not documents:
+        return None
+    return f"{documents[0].number}.pdf", invoices.render_pdf(documents)

@@ -105,7 +105,9 @@ class Api:
         """The token in the newest mail to `to` whose subject contains `subject_part`."""
         candidates = [m for m in self.mails(to) if subject_part.lower() in m["Subject"].lower()]
         assert candidates, f"no mail to {to} about {subject_part!r}"
-        body = candidates[-1].get_content()
+        part = candidates[-1].get_body(preferencelist=("plain",))
+        assert part is not None
+        body = part.get_content()
         match = re.search(r"token=([A-Za-z0-9_\-]+)", body)
         assert match, body
         return match.group(1)

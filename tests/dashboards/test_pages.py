@@ -21,7 +21,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:AssetExecutionContext.op is deprecated:DeprecationWarning"),
 ]
 
-PAGES = ("overview", "revenue", "events", "audience", "search", "finance")
+PAGES = ("overview", "revenue", "events", "audience", "search", "finance", "notifications")
 
 
 @pytest.fixture

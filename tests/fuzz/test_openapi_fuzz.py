@@ -90,7 +90,7 @@ def admin_headers(app: FastAPI) -> dict[str, str]:
 
 @schema.parametrize()
 @settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     database=None,

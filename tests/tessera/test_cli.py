@@ -121,8 +121,8 @@ def test_worker_delivers_what_was_left(database: Path, tmp_path: Path) -> None:
     asyncio.run(request_one())
     first = runner.invoke(app, ["worker", "--once"])
     assert first.exit_code == 0, first.output
-    assert "delivered 1 notification(s)" in first.output
+    assert "planned 1, sent 1, retrying 0, dead-lettered 0 notification(s)" in first.output
     assert "completed 0 ended event(s)" in first.output
     second = runner.invoke(app, ["worker", "--once"])
-    assert "delivered 0 notification(s)" in second.output
+    assert "planned 0, sent 0, retrying 0, dead-lettered 0 notification(s)" in second.output
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
