@@ -74,7 +74,8 @@ def seed(
             "demo data already present"
             if result.skipped
             else f"created {result.created} users and {result.events} events; "
-            f"{result.bookings} bookings, {result.paid} paid"
+            f"{result.bookings} bookings, {result.paid} paid; "
+            f"{result.campaign_emails} emails of an A/B-tested announcement campaign"
         )
 
     asyncio.run(run())

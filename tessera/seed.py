@@ -16,6 +16,7 @@ from api.events import service as events_service
 from api.users import service as users
 from api.users.models import Role
 from tessera.activity import seed_activity
+from tessera.campaign import seed_campaign
 from tessera.catalogue import seed_catalogue
 
 DEMO_PASSWORD = "tessera-demo-2026"
@@ -35,6 +36,7 @@ class SeedResult:
     events: int = 0
     bookings: int = 0
     paid: int = 0
+    campaign_emails: int = 0
 
 
 async def seed_users(
@@ -88,8 +90,10 @@ async def seed_users(
                 created_at=utcnow() - timedelta(days=days * rng.random() ** 1.5),
             )
         created_events = await seed_catalogue(session, count=events, rng=rng, admin=demo[0])
+        admin_id = demo[0].id
         await session.commit()
     activity = await seed_activity(sessionmaker, settings, bookings=bookings, rng=rng)
+    campaign = await seed_campaign(sessionmaker, settings, admin_id=admin_id, rng=rng)
     async with sessionmaker() as session:
         await events_service.complete_ended(session)
         await session.commit()
@@ -99,4 +103,5 @@ async def seed_users(
         events=created_events,
         bookings=activity.bookings,
         paid=activity.paid,
+        campaign_emails=campaign,
     )
