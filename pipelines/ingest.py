@@ -269,7 +269,8 @@ def prune(
     now: datetime | None = None,
 ) -> int:
     """Delete outbox rows the warehouse has landed that are older than the retention window,
-    and only those every consumer inside the platform (outbox_cursors) has passed too."""
+    and only those every consumer inside the platform (outbox_cursors: refunds, the notifier)
+    has passed too."""
     cutoff = (now or datetime.now(UTC)) - retention
     cursor = read_cursor(warehouse)
     postgres = _postgres(oltp)
@@ -281,16 +282,11 @@ def prune(
         if postgres
         else "not exists (select 1 from outbox_cursors c where c.last_id < outbox.id)"
     )
-    # A requested message stays until the notifier has delivered it.
-    delivered = (
-        "(event_type <> 'notification.requested' or exists (select 1 from "
-        "notification_deliveries n where n.event_id = outbox.event_id))"
-    )
     with oltp.begin() as connection:
         result = connection.execute(
             sa.text(
                 f"delete from outbox where occurred_at < :cutoff and {landed_below} "  # noqa: S608
-                f"and {consumers_passed} and {delivered}"
+                f"and {consumers_passed}"
             ),
             {
                 "cutoff": cutoff

@@ -198,29 +198,39 @@ async def test_pruning_keeps_what_is_not_landed_or_still_needed(
     await _some_changes(api, 1)  # not landed
     rows = _outbox_rows(oltp)
     landed = set(_landed(warehouse))
-    # The refund worker has read up to the middle of the landed rows.
+    # The refund worker has read up to the middle of the landed rows; the notifier has not
+    # read the requested message yet.
     middle = rows[len(landed) // 2]
+    ordered = sorted(rows, key=lambda row: (row[1], row[0]))
+    waiting = next(i for i, row in enumerate(ordered) if row[2] == undelivered)
+    notifier = ordered[waiting - 1]
     with oltp.begin() as connection:
-        connection.execute(
-            sa.text(
-                "insert into outbox_cursors (consumer, last_txid, last_id, updated_at) "
-                "values ('refunds', :txid, :id, :at)"
-            ),
-            {
-                "txid": middle[1],
-                "id": middle[0],
-                "at": datetime.now(UTC) if backend == "postgresql" else _sqlite_now(),
-            },
-        )
+        for consumer, (row_id, txid) in (
+            ("refunds", middle[:2]),
+            ("notifications-account", notifier[:2]),
+        ):
+            connection.execute(
+                sa.text(
+                    "insert into outbox_cursors (consumer, last_txid, last_id, updated_at) "
+                    "values (:consumer, :txid, :id, :at)"
+                ),
+                {
+                    "consumer": consumer,
+                    "txid": txid,
+                    "id": row_id,
+                    "at": datetime.now(UTC) if backend == "postgresql" else _sqlite_now(),
+                },
+            )
     assert prune(oltp, warehouse, retention=timedelta(days=7)) == 0  # all too recent
     removed = prune(
         oltp, warehouse, retention=timedelta(days=7), now=datetime.now(UTC) + timedelta(days=8)
     )
+    passed = min((middle[1], middle[0]), (notifier[1], notifier[0]))
     expected = {
         event_id
         for outbox_id, txid, event_id, _ in rows
-        if event_id in landed and (txid, outbox_id) <= (middle[1], middle[0])
-    } - {undelivered}
+        if event_id in landed and (txid, outbox_id) <= passed
+    }
     left = {row[2] for row in _outbox_rows(oltp)}
     assert removed == len(expected) > 0
     assert left == {row[2] for row in rows} - expected
