@@ -82,6 +82,32 @@ class Settings(BaseSettings):
     notification_retry_max_seconds: float = Field(default=3600, ge=0)
     notification_lease_seconds: int = Field(default=120, ge=1)
 
+    # Social login. A provider is offered only when its credentials are set. The endpoint
+    # settings default to the providers' real ones (tests point them at a loopback provider).
+    oauth_state_ttl_seconds: int = Field(default=600, ge=60, le=3600)
+    oauth_google_client_id: str | None = None
+    oauth_google_client_secret: SecretStr | None = None
+    oauth_google_discovery_url: str = "https://accounts.google.com/.well-known/openid-configuration"
+    oauth_microsoft_client_id: str | None = None
+    oauth_microsoft_client_secret: SecretStr | None = None
+    oauth_microsoft_tenant: str = "common"
+    oauth_microsoft_discovery_url: str | None = None  # default: from the tenant
+    oauth_apple_client_id: str | None = None  # the Services ID
+    oauth_apple_team_id: str | None = None
+    oauth_apple_key_id: str | None = None
+    oauth_apple_private_key: SecretStr | None = None  # the .p8 key (PEM)
+    oauth_apple_discovery_url: str = "https://appleid.apple.com/.well-known/openid-configuration"
+    oauth_github_client_id: str | None = None
+    oauth_github_client_secret: SecretStr | None = None
+    oauth_github_authorize_url: str = "https://github.com/login/oauth/authorize"
+    oauth_github_token_url: str = "https://github.com/login/oauth/access_token"
+    oauth_github_api_url: str = "https://api.github.com"
+    oauth_facebook_client_id: str | None = None
+    oauth_facebook_client_secret: SecretStr | None = None
+    oauth_facebook_authorize_url: str = "https://www.facebook.com/v19.0/dialog/oauth"
+    oauth_facebook_token_url: str = "https://graph.facebook.com/v19.0/oauth/access_token"
+    oauth_facebook_graph_url: str = "https://graph.facebook.com/v19.0"
+
     booking_hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
     # Payments: the provider new payments go to, and the platform's fee on each paid booking

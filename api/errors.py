@@ -257,6 +257,7 @@ _DESCRIPTIONS = {
     415: "The upload is not of an accepted type",
     422: "The request body or parameters are not valid",
     429: "Too many attempts; see Retry-After",
+    502: "An outside service (a sign-in provider) failed to answer properly",
     503: "Temporarily unavailable; see Retry-After",
 }
 

@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api import health
 from api.admin.router import router as admin_router
+from api.auth.oauth_router import router as oauth_router
 from api.auth.passwords import PasswordCheck
 from api.auth.router import router as auth_router
 from api.bookings.router import router as bookings_router
@@ -40,6 +42,7 @@ BAD_BODY_RESPONSE = {
 ROUTERS = (
     health.router,
     auth_router,
+    oauth_router,
     users_router,
     admin_router,
     events_router,
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.passwords = PasswordCheck(settings)
             app.state.payment_providers = make_providers(app.state.sessionmaker, settings)
             app.state.notification_providers = make_notification_providers(settings)
+            app.state.oauth_http = httpx.AsyncClient(timeout=10)
             yield
         finally:
             await close_providers(getattr(app.state, "payment_providers", {}))

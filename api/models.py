@@ -1,7 +1,14 @@
 """Every mapped table, imported in one place for Alembic and the schema check."""
 
 from api.audit import AuditEntry
-from api.auth.models import AuthSession, PhoneCode, RefreshToken, UserToken
+from api.auth.models import (
+    AuthSession,
+    OAuthIdentity,
+    OAuthState,
+    PhoneCode,
+    RefreshToken,
+    UserToken,
+)
 from api.bookings.models import (
     Booking,
     BookingLine,
@@ -57,6 +64,8 @@ __all__ = [
     "NotificationPreference",
     "NotificationTemplate",
     "NotificationTemplateVersion",
+    "OAuthIdentity",
+    "OAuthState",
     "OrganizerFee",
     "OutboxConsumed",
     "OutboxCursor",

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime
 from api import audit
 from api.admin.schemas import AuditEntryOut, AuditPage
 from api.auth import service as auth_service
+from api.auth import social
 from api.auth.dependencies import AdminDep
 from api.deps import SessionDep
 from api.errors import problem_responses
@@ -78,6 +79,7 @@ async def delete_user(userId: uuid.UUID, admin: AdminDep, session: SessionDep) -
     user = await users.get_or_raise(session, user_id=userId)
     await users.erase(session, actor=admin, user=user)
     await auth_service.revoke_all_sessions(session, user_id=user.id, reason="erased")
+    await social.forget(session, user_id=user.id)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -1,6 +1,14 @@
 """Errors of the auth domain."""
 
-from api.errors import BadRequest, Forbidden, Unauthorized, Unprocessable
+from api.errors import (
+    AppError,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+)
 
 
 class InvalidCredentials(Unauthorized):
@@ -41,3 +49,51 @@ class InvalidPhoneCode(BadRequest):
 
 class NoPhoneNumber(BadRequest):
     code = "auth.no_phone_number"
+
+
+class OAuthProviderUnknown(NotFound):
+    code = "auth.oauth_provider_unknown"
+
+
+class OAuthStateMissing(BadRequest):
+    code = "auth.oauth_state_missing"
+
+
+class OAuthStateInvalid(BadRequest):
+    code = "auth.oauth_state_invalid"
+
+
+class OAuthStateReused(BadRequest):
+    code = "auth.oauth_state_reused"
+
+
+class OAuthDenied(BadRequest):
+    code = "auth.oauth_denied"
+
+
+class OAuthProviderFailed(AppError):
+    status, code, title = 502, "auth.oauth_provider_error", "Bad Gateway"
+
+
+class OAuthIdTokenInvalid(Unauthorized):
+    code = "auth.oauth_id_token_invalid"
+
+
+class OAuthAccountExists(Conflict):
+    code = "auth.oauth_account_exists"
+
+
+class OAuthEmailMissing(Unprocessable):
+    code = "auth.oauth_email_missing"
+
+
+class OAuthIdentityTaken(Conflict):
+    code = "auth.oauth_identity_taken"
+
+
+class OAuthLastSignInMethod(Conflict):
+    code = "auth.oauth_last_sign_in_method"
+
+
+class OAuthNotLinked(NotFound):
+    code = "auth.oauth_not_linked"

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, new_id, utcnow
@@ -74,4 +74,42 @@ class PhoneCode(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None]
+
+
+class OAuthIdentity(Base):
+    """An account at an outside provider (Google, Apple, ...) that signs in as a user."""
+
+    __tablename__ = "oauth_identities"
+    __outbox_entity__ = "oauth_identity"
+    __table_args__ = (
+        UniqueConstraint("provider", "subject"),
+        UniqueConstraint("user_id", "provider"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(255))  # the provider's stable user id
+    email: Mapped[str | None] = mapped_column(String(320))
+    email_verified: Mapped[bool] = mapped_column(default=False)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class OAuthState(Base):
+    """One authorization request in flight: its state (hashed), the nonce and PKCE verifier it
+    was sent with, the browser it belongs to (hash of a cookie), and whether it was used."""
+
+    __tablename__ = "oauth_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str | None] = mapped_column(String(100))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    link_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -87,3 +88,32 @@ class VerifyPhoneRequest(_Strict):
 
 class Done(BaseModel):
     status: Literal["ok"] = "ok"
+
+
+class OAuthProviderOut(BaseModel):
+    name: str
+    display_name: str
+    login_url: str = Field(description="Send the browser here to sign in")
+
+
+class AuthorizationUrl(BaseModel):
+    authorization_url: str = Field(description="Send the browser here to link the account")
+
+
+class IdentityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    provider: str
+    email: str | None
+    email_verified: bool
+    display_name: str | None
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class OAuthResult(BaseModel):
+    tokens: TokenPair | None = Field(
+        description="The same tokens as a password login; empty when an account was linked"
+    )
+    identity: IdentityOut
+    created: bool = Field(description="A new Tessera account was made for this sign-in")

@@ -45,3 +45,7 @@ class NotRetryable(Conflict):
 
 class PushUnavailable(Unprocessable):
     code = "notification.push_unavailable"
+
+
+class ProviderNotConfigured(NotFound):
+    code = "notification.provider_not_configured"

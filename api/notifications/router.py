@@ -15,10 +15,14 @@ from pydantic import AwareDatetime
 
 from api.auth.dependencies import AdminDep, CurrentUser
 from api.deps import Public, SessionDep, SettingsDep
-from api.errors import ServiceUnavailable, problem_responses
+from api.errors import problem_responses
 from api.notifications import catalogue, service
 from api.notifications.channels import twilio_callback_url, twilio_signature, vapid_public_key
-from api.notifications.errors import PushUnavailable, WebhookSignatureInvalid
+from api.notifications.errors import (
+    ProviderNotConfigured,
+    PushUnavailable,
+    WebhookSignatureInvalid,
+)
 from api.notifications.models import Channel, Notification, NotificationStatus
 from api.notifications.schemas import (
     AdminNotification,
@@ -264,7 +268,7 @@ async def unsubscribe(token: Token, session: SessionDep, settings: SettingsDep) 
     "/notifications/webhooks/twilio",
     response_model=CallbackAck,
     dependencies=[Public],
-    responses=problem_responses(403, 503),
+    responses=problem_responses(403, 404),
 )
 async def twilio_status(
     request: Request, session: SessionDep, settings: SettingsDep
@@ -273,7 +277,7 @@ async def twilio_status(
     delivered, or undelivered and failed with Twilio's error code."""
     token = settings.twilio_auth_token
     if token is None:
-        raise ServiceUnavailable("Twilio is not configured here.")
+        raise ProviderNotConfigured("Twilio is not configured here.")
     form = {k: str(v) for k, v in (await request.form()).items()}
     expected = twilio_signature(token.get_secret_value(), twilio_callback_url(settings), form)
     given = request.headers.get("x-twilio-signature", "")
@@ -312,14 +316,14 @@ def _check_email_signature(secret: str, header: str, body: bytes) -> None:
     "/notifications/webhooks/email",
     response_model=CallbackAck,
     dependencies=[Public],
-    responses=problem_responses(403, 503),
+    responses=problem_responses(403, 404),
 )
 async def email_event(request: Request, session: SessionDep, settings: SettingsDep) -> CallbackAck:
     """An email provider's report on a message: delivered, bounced, failed or complained
     (signed with the email webhook secret; see `_check_email_signature`)."""
     secret = settings.email_webhook_secret
     if secret is None:
-        raise ServiceUnavailable("Email delivery callbacks are not configured here.")
+        raise ProviderNotConfigured("Email delivery callbacks are not configured here.")
     body = await request.body()
     _check_email_signature(
         secret.get_secret_value(), request.headers.get("tessera-signature", ""), body

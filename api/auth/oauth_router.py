@@ -1,0 +1,221 @@
+"""HTTP routes of social login: the providers offered, the redirect to one, its callback
+(GET, or a form POST for Apple), linking and unlinking accounts, and a user's identities."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Cookie, Form, Path, Query, Request, Response, status
+from fastapi.responses import RedirectResponse
+
+from api.auth import oauth, social
+from api.auth.dependencies import CurrentUser
+from api.auth.schemas import AuthorizationUrl, IdentityOut, OAuthProviderOut, OAuthResult
+from api.config import Settings
+from api.deps import Public, SessionDep, SettingsDep
+from api.errors import problem_responses
+
+router = APIRouter(tags=["auth"], responses=problem_responses(422))
+
+COOKIE = "tessera_oauth"
+ProviderName = Annotated[str, Path(max_length=20, pattern=r"^[a-z]+$")]
+BrowserCookie = Annotated[str | None, Cookie(alias=COOKIE, max_length=100)]
+
+
+def _http(request: Request) -> httpx.AsyncClient:
+    client: httpx.AsyncClient = request.app.state.oauth_http
+    return client
+
+
+def _set_cookie(response: Response, settings: Settings, provider: str, token: str) -> None:
+    """The browser binding: HttpOnly; Apple's answer is a cross-site POST, which only carries
+    SameSite=None cookies (and those need https)."""
+    secure = settings.public_base_url.startswith("https://")
+    cross_site = oauth.PROVIDERS[provider].form_post and secure
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=settings.oauth_state_ttl_seconds,
+        path="/auth/oauth",
+        httponly=True,
+        secure=secure,
+        samesite="none" if cross_site else "lax",
+    )
+
+
+@router.get("/auth/oauth/providers", response_model=list[OAuthProviderOut], dependencies=[Public])
+async def providers(settings: SettingsDep) -> list[OAuthProviderOut]:
+    """The providers you can sign in with here (those with credentials configured)."""
+    base = settings.public_base_url.rstrip("/")
+    return [
+        OAuthProviderOut(
+            name=info.name,
+            display_name=info.display_name,
+            login_url=f"{base}/auth/oauth/{info.name}/login",
+        )
+        for info in oauth.configured(settings)
+    ]
+
+
+@router.get(
+    "/auth/oauth/{provider}/login",
+    status_code=status.HTTP_302_FOUND,
+    response_class=RedirectResponse,
+    dependencies=[Public],
+    responses={
+        **problem_responses(404, 502),
+        302: {"description": "To the provider's sign-in page"},
+    },
+)
+async def login(
+    provider: ProviderName,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    browser: BrowserCookie = None,
+) -> RedirectResponse:
+    """Sign in with a provider: to its consent page, with a single-use state bound to this
+    browser, a nonce (OpenID Connect) and a PKCE challenge."""
+    started = await social.start(
+        session, settings, _http(request), provider=provider, browser_token=browser
+    )
+    await session.commit()
+    response = RedirectResponse(started.authorization_url, status_code=status.HTTP_302_FOUND)
+    _set_cookie(response, settings, provider, started.browser_token)
+    return response
+
+
+async def _callback(
+    provider: str,
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    *,
+    code: str | None,
+    state: str | None,
+    error: str | None,
+    browser: str | None,
+) -> OAuthResult:
+    social.provider_or_raise(settings, provider)
+    pending = await social.consume_state(
+        session, provider=provider, state=state, browser_token=browser
+    )
+    await session.commit()  # the state is spent whatever happens next
+    profile = await social.profile_from_callback(
+        settings, _http(request), provider=provider, request=pending, code=code, error=error
+    )
+    outcome = await social.complete(
+        session,
+        settings,
+        provider=provider,
+        request=pending,
+        profile=profile,
+        user_agent=request.headers.get("user-agent"),
+        ip=request.client.host if request.client else None,
+    )
+    await session.commit()
+    return OAuthResult(
+        tokens=outcome.tokens,
+        identity=IdentityOut.model_validate(outcome.identity),
+        created=outcome.created,
+    )
+
+
+CALLBACK_ERRORS = problem_responses(400, 401, 403, 404, 409, 502)
+Text = Annotated[str | None, Query(max_length=2048)]
+
+
+@router.get(
+    "/auth/oauth/{provider}/callback",
+    response_model=OAuthResult,
+    dependencies=[Public],
+    responses=CALLBACK_ERRORS,
+)
+async def callback(
+    provider: ProviderName,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    code: Text = None,
+    state: Text = None,
+    error: Text = None,
+    browser: BrowserCookie = None,
+) -> OAuthResult:
+    """Where the provider sends the browser back: the code is exchanged, the ID token (or
+    profile) checked, and you are signed in with the same tokens as a password login (or the
+    account is linked, when you started from `POST .../link`)."""
+    return await _callback(
+        provider, request, session, settings, code=code, state=state, error=error, browser=browser
+    )
+
+
+FormText = Annotated[str | None, Form(max_length=4096)]
+
+
+@router.post(
+    "/auth/oauth/{provider}/callback",
+    response_model=OAuthResult,
+    dependencies=[Public],
+    responses=CALLBACK_ERRORS,
+)
+async def callback_form_post(
+    provider: ProviderName,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    code: FormText = None,
+    state: FormText = None,
+    error: FormText = None,
+    browser: BrowserCookie = None,
+) -> OAuthResult:
+    """The same callback for providers that answer with a form POST (Apple)."""
+    return await _callback(
+        provider, request, session, settings, code=code, state=state, error=error, browser=browser
+    )
+
+
+@router.post(
+    "/auth/oauth/{provider}/link",
+    response_model=AuthorizationUrl,
+    responses=problem_responses(401, 404, 502),
+)
+async def link(
+    provider: ProviderName,
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    browser: BrowserCookie = None,
+) -> AuthorizationUrl:
+    """Start linking a provider's account to yours: open the URL in this browser; its
+    callback links the account instead of signing in."""
+    started = await social.start(
+        session, settings, _http(request), provider=provider, browser_token=browser, link_user=user
+    )
+    await session.commit()
+    _set_cookie(response, settings, provider, started.browser_token)
+    return AuthorizationUrl(authorization_url=started.authorization_url)
+
+
+@router.delete(
+    "/auth/oauth/{provider}/link",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 404, 409),
+)
+async def unlink(provider: ProviderName, user: CurrentUser, session: SessionDep) -> Response:
+    """Unlink a provider's account (not the last way you can sign in)."""
+    await social.unlink(session, user=user, provider=provider)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/users/me/identities", response_model=list[IdentityOut], responses=problem_responses(401)
+)
+async def identities(user: CurrentUser, session: SessionDep) -> list[IdentityOut]:
+    """The provider accounts you can sign in with."""
+    return [
+        IdentityOut.model_validate(i) for i in await social.identities(session, user_id=user.id)
+    ]
