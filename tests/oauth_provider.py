@@ -110,13 +110,16 @@ class Provider:
     # name) and, for the GitHub-style API, `emails`.
     user: dict[str, Any] = field(default_factory=dict)
     tamper: str | None = None
+    # Like Microsoft's multi-tenant endpoints: discovery names the issuer with a {tenantid}
+    # placeholder and each token carries its tenant's issuer and `tid`.
+    tenant: str | None = None
     key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, {"kid": "k1"}))
     rogue: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, {"kid": "k1"}))
     token_requests: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def issuer(self) -> str:
-        return self.base
+        return f"{self.base}/{{tenantid}}/v2.0" if self.tenant else self.base
 
 
 def _app(provider: Provider) -> Flask:
@@ -139,6 +142,8 @@ def _app(provider: Provider) -> Flask:
             now = int(time.time())
             audience = "someone-else" if provider.tamper == "audience" else client.client_id
             claims: dict[str, Any] = {"iss": provider.issuer, "aud": [audience]}
+            if provider.tenant:
+                claims |= {"iss": f"{provider.base}/{provider.tenant}/v2.0", "tid": provider.tenant}
             if provider.tamper == "expired":
                 claims |= {"iat": now - 7200, "exp": now - 3600, "auth_time": now - 7200}
             else:

@@ -105,6 +105,9 @@ class Metadata:
     def __init__(self) -> None:
         self._documents: dict[str, tuple[float, dict[str, Any]]] = {}
 
+    def clear(self) -> None:
+        self._documents.clear()
+
     async def get(
         self, http: httpx.AsyncClient, url: str, *, fresh: bool = False
     ) -> dict[str, Any]:

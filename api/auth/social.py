@@ -124,29 +124,30 @@ async def consume_state(
     foreign state (another provider's, or started in another browser)."""
     if not state:
         raise OAuthStateMissing("The provider's answer has no state.", field="state")
-    found = await session.get(OAuthState, _hash(state))
     now = utcnow()
-    if (
-        found is None
-        or found.provider != provider
-        or browser_token is None
-        or not hmac.compare_digest(found.browser_hash, _hash(browser_token))
-    ):
-        raise OAuthStateInvalid(
-            "This sign-in was not started here, or in this browser; start again.", field="state"
-        )
-    if found.used_at is not None:
-        raise OAuthStateReused("This sign-in was already completed; start again.", field="state")
-    if found.expires_at < now:
-        raise OAuthStateInvalid("This sign-in took too long; start again.", field="state")
+    # Spend it first, in one conditional write, so of two callbacks racing with one state
+    # exactly one wins. A refusal below rolls the write back with the request.
     claimed = await session.execute(
         update(OAuthState)
-        .where(OAuthState.state_hash == found.state_hash, OAuthState.used_at.is_(None))
+        .where(
+            OAuthState.state_hash == _hash(state),
+            OAuthState.provider == provider,
+            OAuthState.used_at.is_(None),
+        )
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
+    found = await session.get(OAuthState, _hash(state), populate_existing=True)
+    if found is None or found.provider != provider:
+        raise OAuthStateInvalid("This sign-in was not started here; start again.", field="state")
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise OAuthStateReused("This sign-in was already completed; start again.", field="state")
+    if browser_token is None or not hmac.compare_digest(found.browser_hash, _hash(browser_token)):
+        raise OAuthStateInvalid(
+            "This sign-in was started in another browser; start again.", field="state"
+        )
+    if found.expires_at < now:
+        raise OAuthStateInvalid("This sign-in took too long; start again.", field="state")
     return found
 
 

@@ -4,6 +4,7 @@ forgery, account takeover attempts, linking and unlinking, GitHub and Apple spec
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
+from api.auth import oauth
 from api.users.models import Role
 from tests.api.factories import Api
 from tests.oauth_provider import Client, Provider, openid_provider
@@ -26,6 +28,7 @@ APPLE_KEY = ECKey.generate_key("P-256", {"kid": "APPLEKEY1"})
 def op(monkeypatch: pytest.MonkeyPatch) -> Iterator[Provider]:
     # The loopback provider speaks plain http; Authlib refuses that unless told it is a test.
     monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")
+    oauth.METADATA.clear()  # a provider on a port an earlier test's provider had
     with openid_provider() as provider:
         for name in ("google", "microsoft", "github", "apple", "facebook"):
             provider.clients[f"{name}-client"] = Client(
@@ -111,8 +114,6 @@ async def test_only_configured_providers_are_offered(api: Api) -> None:
 async def test_providers_without_credentials_are_not_offered(
     api: Api, settings_overrides: dict[str, object]
 ) -> None:
-    from api.auth import oauth
-
     settings = api.settings.model_copy(
         update={"oauth_facebook_client_secret": None, "oauth_apple_key_id": None}
     )
@@ -360,8 +361,18 @@ async def test_facebook_addresses_never_join_an_existing_account(api: Api, op: P
     )
 
 
-async def test_microsoft_signs_in_with_openid_connect(api: Api, op: Provider) -> None:
+async def test_microsoft_tokens_carry_their_tenants_issuer(api: Api, op: Provider) -> None:
+    op.tenant = "9188040d-6c67-4c5b-b112-36a304b66dad"
     op.user = {"sub": "ms-1", "email": "ms@example.com", "email_verified": True, "name": "Mo"}
     signed = await _sign_in(api, "microsoft")
     assert signed.status_code == 200, signed.text
     assert signed.json()["identity"]["provider"] == "microsoft"
+
+
+async def test_two_callbacks_racing_with_one_state_sign_in_once(api: Api) -> None:
+    params = await _consent(api)
+    first, second = await asyncio.gather(_callback(api, params), _callback(api, params))
+    assert sorted([first.status_code, second.status_code]) == [200, 400]
+    loser = first if first.status_code == 400 else second
+    assert loser.json()["code"] == "auth.oauth_state_reused"
+    assert len(await api.outbox("user.registered")) == 1

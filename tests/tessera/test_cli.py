@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Iterator
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
@@ -36,7 +38,7 @@ def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
         return connection.execute(sql).fetchall()
 
 
-def test_migrate_then_seed_loads_demo_users_once(database: Path) -> None:
+def test_migrate_then_seed_loads_demo_users_once(database: Path, tmp_path: Path) -> None:
     migrated = runner.invoke(app, ["migrate"])
     assert migrated.exit_code == 0, migrated.output
     seeded = runner.invoke(app, ["seed", "--users", "25", "--events", "40", "--bookings", "150"])
@@ -91,6 +93,28 @@ def test_migrate_then_seed_loads_demo_users_once(database: Path) -> None:
     )
     assert late == 0  # booked while on sale, never after the start
     assert confirmed >= payments["succeeded"]  # paid ones, and free ones
+
+    # The demo history is not mailed, but its latest confirmations are, with their tickets; and
+    # an A/B-tested announcement went to the people who opted in.
+    sent = runner.invoke(app, ["worker", "--once"])
+    assert sent.exit_code == 0, sent.output
+    parser = BytesParser(policy=policy.default)
+    mails = [parser.parsebytes(p.read_bytes()) for p in (tmp_path / "mail").glob("*.eml")]
+    confirmations = [m for m in mails if m["Subject"].startswith("Your tickets for")]
+    assert 0 < len(confirmations) <= 20
+    assert all(
+        any((part.get_filename() or "").startswith("tickets-") for part in m.iter_attachments())
+        for m in confirmations
+    )
+    variants = dict(
+        _rows(
+            database,
+            "SELECT variant, count(*) FROM notifications WHERE campaign = 'new_event:email' "
+            "GROUP BY variant",
+        )
+    )
+    assert set(variants) == {"A", "B"}
+    assert len(mails) == len(confirmations) + sum(variants.values())
 
     again = runner.invoke(app, ["seed", "--users", "25"])
     assert "already present" in again.output
