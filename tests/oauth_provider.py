@@ -4,8 +4,8 @@ endpoint with PKCE and OpenID Connect ID tokens, userinfo, and GitHub-style `/us
 `/user/emails` APIs for the OAuth 2.0 providers.
 
 `provider.tamper` makes the next ID tokens wrong in one way ("signature": signed with a key
-that is not published; "audience": for another client; "expired"), so the client's checks can
-be seen to hold.
+that is not published; "audience": for another client; "issuer"; "expired"; "nonce": another
+sign-in's), so the client's checks can be seen to hold.
 """
 
 from __future__ import annotations
@@ -129,6 +129,12 @@ def _app(provider: Provider) -> Flask:
         def exists_nonce(self, nonce: str, req: Any) -> bool:
             return any(c.nonce == nonce for c in provider.codes.values())
 
+        def get_authorization_code_claims(self, authorization_code: Code) -> dict[str, Any]:
+            claims: dict[str, Any] = super().get_authorization_code_claims(authorization_code)
+            if provider.tamper == "nonce":
+                claims["nonce"] = "a-nonce-from-another-sign-in"
+            return claims
+
         def resolve_client_private_key(self, client: Client) -> RSAKey:
             return provider.rogue if provider.tamper == "signature" else provider.key
 
@@ -142,6 +148,8 @@ def _app(provider: Provider) -> Flask:
             now = int(time.time())
             audience = "someone-else" if provider.tamper == "audience" else client.client_id
             claims: dict[str, Any] = {"iss": provider.issuer, "aud": [audience]}
+            if provider.tamper == "issuer":
+                claims["iss"] = "https://issuer.invalid"
             if provider.tenant:
                 claims |= {"iss": f"{provider.base}/{provider.tenant}/v2.0", "tid": provider.tenant}
             if provider.tamper == "expired":

@@ -158,7 +158,13 @@ async def test_first_sign_in_creates_the_account_and_the_next_finds_it(
 
 @pytest.mark.parametrize(
     ("tamper", "reason"),
-    [("signature", "signature"), ("audience", "aud"), ("expired", "exp")],
+    [
+        ("signature", "signature"),
+        ("audience", "aud"),
+        ("issuer", "iss"),
+        ("expired", "exp"),
+        ("nonce", "nonce"),
+    ],
 )
 async def test_id_tokens_that_fail_a_check_sign_nobody_in(
     api: Api, op: Provider, tamper: str, reason: str
