@@ -248,6 +248,9 @@ async def _deliver_one(
             failure, permanent = str(exc), True
         except rendering.TemplateInvalid as exc:
             failure, permanent = f"the template does not render: {exc}", True
+        except Exception as exc:  # making an attachment failed: retried later, logged
+            log.exception("composing notification %s failed", notification_id)
+            failure = f"{type(exc).__name__}: {exc}"
         await session.rollback()  # hold no transaction (or SQLite lock) while sending
     if failure is None:
         assert provider is not None
