@@ -3,6 +3,7 @@ Twilio's Messages API, and a Web Push service."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -40,8 +41,7 @@ class Mailbox:
         if self.hold is not None and self.calls - 1 == self.hold_at:
             gate, self.hold = self.hold, None
             self.holding.set()
-            while not gate.is_set():
-                await _pause()
+            await asyncio.to_thread(gate.wait)
             return "421 closing: the client went away"
         if self.replies:
             return self.replies.pop(0)
@@ -50,12 +50,6 @@ class Mailbox:
             BytesParser(policy=policy.default).parsebytes(content)  # type: ignore[arg-type]
         )
         return "250 OK"
-
-
-async def _pause() -> None:
-    import asyncio
-
-    await asyncio.sleep(0.01)
 
 
 @contextmanager
