@@ -52,6 +52,10 @@ from api.notifications.models import (
 from api.outbox import OutboxCursor, OutboxEvent
 
 EVENT_TYPE = "notification.requested"
+# The worker's two outbox consumers: account messages (also planned by the API right after the
+# request) and everything else.
+ACCOUNT_CONSUMER = "notifications-account"
+EVENTS_CONSUMER = "notifications"
 
 
 def _fernet(settings: Settings) -> Fernet:
@@ -703,8 +707,8 @@ async def skip_history(session: AsyncSession, *, keep_confirmations: int = 0) ->
         if kept is not None:
             txid, row_id = int(kept[0] or 0), int(kept[1]) - 1
     for consumer, (at_txid, at_id) in (
-        ("notifications", (txid, row_id)),
-        ("notifications-account", end),
+        (EVENTS_CONSUMER, (txid, row_id)),
+        (ACCOUNT_CONSUMER, end),
     ):
         cursor = await session.get(OutboxCursor, consumer)
         if cursor is None:

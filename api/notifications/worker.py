@@ -50,13 +50,15 @@ from api.notifications.models import (
     NotificationTemplateVersion,
     PushSubscription,
 )
-from api.notifications.service import unseal, unsubscribe_url
+from api.notifications.service import (
+    ACCOUNT_CONSUMER,
+    EVENTS_CONSUMER,
+    unseal,
+    unsubscribe_url,
+)
 from api.payments import service as payments_service
 
 log = logging.getLogger(__name__)
-
-ACCOUNT_CONSUMER = "notifications-account"
-EVENTS_CONSUMER = "notifications"
 
 
 @dataclass
@@ -257,6 +259,7 @@ async def _deliver_one(
         assert message is not None
         try:
             sent = await provider.send(message)
+            gone = sent.gone
         except PermanentFailure as exc:
             failure, permanent, gone = str(exc), True, exc.gone
         except TemporaryFailure as exc:
@@ -264,14 +267,17 @@ async def _deliver_one(
         except Exception as exc:  # a provider bug must not kill the worker; retried, logged
             log.exception("notification provider %s failed", channel.value)
             failure = f"{type(exc).__name__}: {exc}"
-    return (
-        await _record(
-            sessionmaker, settings, notification_id, attempt, sent, failure, permanent, message, now
-        )
-        if not gone
-        else await _forget_and_record(
-            sessionmaker, settings, notification_id, attempt, failure, gone, now
-        )
+    return await _record(
+        sessionmaker,
+        settings,
+        notification_id,
+        attempt,
+        sent,
+        failure,
+        permanent,
+        message,
+        gone,
+        now,
     )
 
 
@@ -284,11 +290,16 @@ async def _record(
     failure: str | None,
     permanent: bool,
     message: Outgoing | None,
+    gone: tuple[str, ...],
     now: datetime,
 ) -> str:
     """What came of an attempt, timed at the round's `now` (so a retry is never due in the
-    round that scheduled it)."""
+    round that scheduled it), and the push subscriptions found expired on the way dropped."""
     async with sessionmaker() as session:
+        for subscription_id in gone:
+            subscription = await session.get(PushSubscription, uuid.UUID(subscription_id))
+            if subscription is not None:
+                await session.delete(subscription)
         notification = await session.get(Notification, notification_id)
         assert notification is not None
         row = await session.scalar(
@@ -319,7 +330,6 @@ async def _record(
                     notification.subject = message.subject[:300] or None
                     if notification.channel == Channel.in_app:
                         notification.body = message.text
-                await _forget(session, sent.gone)
         else:
             assert failure is not None
             last = permanent or attempt >= settings.notification_max_attempts
@@ -339,31 +349,6 @@ async def _record(
             await outbox.record(session, f"notification.{notification.status.value}", notification)
         await session.commit()
     return outcome
-
-
-async def _forget(session: AsyncSession, subscription_ids: tuple[str, ...]) -> None:
-    """Drop push subscriptions the push service says no longer exist."""
-    for subscription_id in subscription_ids:
-        subscription = await session.get(PushSubscription, uuid.UUID(subscription_id))
-        if subscription is not None:
-            await session.delete(subscription)
-
-
-async def _forget_and_record(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    notification_id: uuid.UUID,
-    attempt: int,
-    failure: str | None,
-    gone: tuple[str, ...],
-    now: datetime,
-) -> str:
-    async with sessionmaker() as session:
-        await _forget(session, gone)
-        await session.commit()
-    return await _record(
-        sessionmaker, settings, notification_id, attempt, None, failure, True, None, now
-    )
 
 
 async def compose(
