@@ -14,13 +14,14 @@ export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export PATH := $(BIN):$(PATH)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install up test fuzz check format clean
+.PHONY: help install up test fuzz check audit format clean
 
 help:
 	@echo "make up     install, migrate, load demo data and serve the API"
 	@echo "make test   install and run the whole test suite"
 	@echo "make check  ruff, ruff format --check and mypy"
 	@echo "make fuzz   schemathesis against the OpenAPI schema"
+	@echo "make audit  pip-audit over the locked dependencies (needs the PyPI advisory database)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -48,6 +49,13 @@ check: install
 	$(BIN)/mypy
 	cd dbt_project && $(BIN)/dbt parse --profiles-dir . --quiet
 	$(BIN)/dagster definitions validate -w workspace.yaml
+
+# Known vulnerabilities in the locked dependencies, from PyPI's advisory database. Not part of
+# `make check`: a machine without access to that database cannot audit anything.
+audit: install
+	@mkdir -p var
+	$(UV) export --frozen --no-emit-project --format requirements-txt > var/requirements.txt
+	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r var/requirements.txt
 
 format: install
 	$(BIN)/ruff check --fix .
