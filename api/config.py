@@ -6,10 +6,10 @@ import hashlib
 import hmac
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "dev-only-insecure-secret-change-me"
 
@@ -151,6 +151,20 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    # /metrics needs this bearer token whenever it is set; unset, it is open in development
+    # and test and answers 404 in production.
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
+    # Reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; empty trusts no one.
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @model_validator(mode="after")
     def _check_notification_providers(self) -> Settings:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import re
 import sys
 import time
 import uuid
 from contextvars import ContextVar
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,8 +37,13 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     if json:
         handler.setFormatter(
             JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d",
+                rename_fields={
+                    "asctime": "time",
+                    "levelname": "level",
+                    "name": "logger",
+                    "process": "pid",
+                },
             )
         )
     else:
@@ -52,28 +59,61 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         logging.getLogger(name).propagate = name != "uvicorn.access"
 
 
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_dir() -> str | None:
+    """Where the worker processes of one server share their metrics, when there are several.
+
+    prometheus_client decides at import whether values live in memory or in files there, so
+    the variable is set before the workers start (`tessera serve --workers N` does).
+    """
+    return os.environ.get(MULTIPROCESS_ENV) or os.environ.get(MULTIPROCESS_ENV.lower())
+
+
 class Metrics:
-    """The app's own registry, so several apps in one process never clash."""
+    """Request counts and latency. One process: the app's own registry, so several apps in
+    one process never clash. Several workers: every worker's files, summed at each scrape."""
 
     def __init__(self) -> None:
+        self.multiprocess_dir = multiprocess_dir()
+        # In multiprocess mode the metrics live in files and are read back by a collector;
+        # registering them too would export them twice.
         self.registry = CollectorRegistry()
+        registry = None if self.multiprocess_dir else self.registry
         self.requests = Counter(
             "tessera_http_requests",
             "HTTP requests by route template, method and status.",
             ["method", "route", "status"],
-            registry=self.registry,
+            registry=registry,
         )
         self.latency = Histogram(
             "tessera_http_request_duration_seconds",
             "HTTP request latency by route template, method and status.",
             ["method", "route", "status"],
-            registry=self.registry,
+            registry=registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
         )
+        if self.multiprocess_dir:
+            # A worker that ends hands back its live-gauge files (none today; any gauge
+            # added here needs a multiprocess_mode).
+            atexit.register(multiprocess.mark_process_dead, os.getpid(), self.multiprocess_dir)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of this process, or of all workers together."""
+        if not self.multiprocess_dir:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
 
 
 class RequestContextMiddleware:
-    """Assigns a request id, times the request, counts it and writes one access log line."""
+    """Assigns a request id, times the request, counts it and writes one access log line.
+
+    The client is the one the edge resolved (through trusted proxies only), so the access
+    log, the audit log and the rate limits all see the same address.
+    """
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -115,6 +155,7 @@ class RequestContextMiddleware:
                     "path": scope["path"],
                     "route": route,
                     "status": status,
+                    "client": client[0] if client else None,
                     "duration_ms": round(elapsed * 1000, 2),
                 },
             )
