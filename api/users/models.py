@@ -17,6 +17,8 @@ class Role(enum.StrEnum):
     organizer = "organizer"
     finance = "finance"
     admin = "admin"
+    # Reads every dashboard's analytics, but no one's personal data.
+    analyst = "analyst"
 
 
 class UserStatus(enum.StrEnum):

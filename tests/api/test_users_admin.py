@@ -189,7 +189,13 @@ async def test_admin_stats_count_roles_statuses_and_signups(api: Api) -> None:
     await api.make_user(verified=False)
     stats = (await api.client.get("/admin/users/stats?days=7", headers=admin.headers)).json()
     assert stats["total"] == 3
-    assert stats["by_role"] == {"attendee": 1, "organizer": 1, "finance": 0, "admin": 1}
+    assert stats["by_role"] == {
+        "attendee": 1,
+        "organizer": 1,
+        "finance": 0,
+        "admin": 1,
+        "analyst": 0,
+    }
     assert stats["by_status"]["active"] == 3
     assert stats["email_verified"] == 2
     assert len(stats["signups_per_day"]) == 7
