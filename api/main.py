@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,6 +23,7 @@ from api.errors import PROBLEM_JSON, install_error_handlers
 from api.events.media_router import router as media_router
 from api.events.router import router as events_router
 from api.finance.router import router as finance_router
+from api.inputs import refuse_unstorable
 from api.migrate import current_revision, head_revision
 from api.notifications.channels import make_providers as make_notification_providers
 from api.notifications.router import admin as notifications_admin_router
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Events, bookings, payments and notifications for ticket sellers.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unstorable)],
     )
     app.state.settings = settings
     app.state.metrics = metrics

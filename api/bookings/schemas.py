@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.bookings.models import BookingStatus, WaitlistStatus
+from api.inputs import Input
 
 AttendeeName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
@@ -19,31 +20,21 @@ Attendees = Annotated[
 ]
 
 
-class LineRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LineRequest(Input):
+    identity = ("ticket_type_id",)  # a booking names each ticket type once, with its quantity
+    repeatable = frozenset({"attendees"})  # two attendees may share a name
 
     ticket_type_id: uuid.UUID
     quantity: Annotated[int, Field(ge=1, le=100)]
     attendees: Attendees | None = None
 
 
-class BookingCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BookingCreate(Input):
     event_id: uuid.UUID
     lines: Annotated[list[LineRequest], Field(min_length=1, max_length=20)]
 
-    @model_validator(mode="after")
-    def _distinct(self) -> BookingCreate:
-        ids = [line.ticket_type_id for line in self.lines]
-        if len(set(ids)) != len(ids):
-            raise ValueError("each ticket type may appear once; give its total quantity")
-        return self
 
-
-class CancelBooking(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CancelBooking(Input):
     reason: Annotated[str, Field(max_length=200)] | None = None
 
 
@@ -112,8 +103,8 @@ class CheckInOut(BaseModel):
     first_checked_in_at: datetime
 
 
-class WaitlistJoin(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WaitlistJoin(Input):
+    repeatable = frozenset({"attendees"})
 
     ticket_type_id: uuid.UUID
     quantity: Annotated[int, Field(ge=1, le=100)] = 1

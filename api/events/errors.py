@@ -55,6 +55,10 @@ class InvalidCursor(Unprocessable):
     code = "pagination.invalid_cursor"
 
 
+class TicketTypeInvalid(Unprocessable):
+    code = "ticket_type.invalid"
+
+
 class BelowReserved(Conflict):
     code = "ticket_type.below_reserved"
 

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, model
 
 from api.events.markdown import render as render_markdown
 from api.events.models import Event, EventStatus, Visibility
+from api.inputs import Input, Patch
 from api.users.schemas import TimeZone
 
 Title = Annotated[str, Field(min_length=3, max_length=200)]
@@ -20,8 +21,7 @@ Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[\w\- ]+$")]
 Slug = Annotated[str, Field(min_length=3, max_length=120, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_Strict = Input
 
 
 class Venue(_Strict):
@@ -44,6 +44,21 @@ class CategoryOut(BaseModel):
     slug: str
     description: str | None
     upcoming_events: int
+
+
+def ticket_type_conflict(
+    *,
+    min_per_order: int,
+    max_per_order: int,
+    sales_start: datetime | None,
+    sales_end: datetime | None,
+) -> tuple[str, str] | None:
+    """The field at fault and why, when a ticket type's fields contradict each other."""
+    if max_per_order < min_per_order:
+        return "max_per_order", "max_per_order must be at least min_per_order"
+    if sales_start and sales_end and sales_end <= sales_start:
+        return "sales_end", "sales_end must be after sales_start"
+    return None
 
 
 class TicketTypeFields(_Strict):
@@ -69,14 +84,20 @@ class TicketTypeFields(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if self.max_per_order < self.min_per_order:
-            raise ValueError("max_per_order must be at least min_per_order")
-        if self.sales_start and self.sales_end and self.sales_end <= self.sales_start:
-            raise ValueError("sales_end must be after sales_start")
+        conflict = ticket_type_conflict(
+            min_per_order=self.min_per_order,
+            max_per_order=self.max_per_order,
+            sales_start=self.sales_start,
+            sales_end=self.sales_end,
+        )
+        if conflict is not None:
+            raise ValueError(conflict[1])
         return self
 
 
-class TicketTypeUpdate(_Strict):
+class TicketTypeUpdate(Patch):
+    clearable = frozenset({"description", "sales_start", "sales_end", "tax_name", "tax_country"})
+
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     description: Annotated[str, Field(max_length=1000)] | None = None
     price_cents: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
@@ -144,8 +165,10 @@ class EventCreate(_Strict):
         return self
 
 
-class EventUpdate(_Strict):
+class EventUpdate(Patch):
     """Fields that may change; what may change after publishing is checked by the service."""
+
+    clearable = frozenset({"category_id", "venue", "online_url", "attendee_cancellation_hours"})
 
     title: Title | None = None
     slug: Slug | None = None

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.inputs import Input, Patch
 from api.notifications.models import Category, Channel, NotificationStatus
 
 Locale = Field(
@@ -28,17 +29,15 @@ class Preferences(BaseModel):
     preferences: list[PreferenceOut]
 
 
-class PreferenceChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PreferenceChange(Input):
+    identity = ("category", "channel")
 
     category: Category
     channel: Channel
     enabled: bool
 
 
-class PreferencesUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PreferencesUpdate(Input):
     preferences: list[PreferenceChange] = Field(min_length=1, max_length=50)
 
 
@@ -98,9 +97,7 @@ class Unsubscribed(BaseModel):
     unsubscribed: bool = True
 
 
-class TemplateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TemplateIn(Input):
     trigger: str = Field(min_length=1, max_length=50)
     channel: Channel
     locale: str = Locale
@@ -112,8 +109,8 @@ class TemplateIn(BaseModel):
     html_body: str | None = Field(default=None, max_length=200_000)
 
 
-class TemplateUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TemplateUpdate(Patch):
+    clearable = frozenset({"html_body"})
 
     weight: int | None = Field(default=None, ge=0, le=10_000)
     active: bool | None = None

@@ -8,8 +8,9 @@ import zoneinfo
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
 
+from api.inputs import Input, Patch
 from api.users.models import Role, User, UserStatus
 
 _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -78,10 +79,10 @@ class UserProfile(BaseModel):
     last_login_at: datetime | None
 
 
-class ProfileUpdate(BaseModel):
+class ProfileUpdate(Patch):
     """Fields a user may change; anything else (role, status, email) is refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    clearable = frozenset({"display_name", "bio", "avatar_url", "phone"})
 
     full_name: Name | None = None
     display_name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
@@ -90,13 +91,6 @@ class ProfileUpdate(BaseModel):
     locale: Locale | None = None
     timezone: TimeZone | None = None
     phone: Phone | None = None
-
-    @field_validator("full_name", "locale", "timezone", mode="before")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("may be left out, but not set to null")
-        return value
 
 
 class AdminUser(UserProfile):
@@ -112,15 +106,11 @@ class UserPage(BaseModel):
     page_size: int
 
 
-class RoleChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RoleChange(Input):
     role: Role
 
 
-class StatusChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StatusChange(Input):
     status: Annotated[UserStatus, Field(description="active or suspended; deletion is DELETE")]
 
 

@@ -1,0 +1,172 @@
+"""Rules every request input follows, enforced once for every route.
+
+- Text the databases can store: PostgreSQL refuses NUL in text and JSON and neither database
+  stores a lone UTF-16 surrogate, so such characters are refused as 422 naming the field, in
+  query parameters, path segments, cookies, JSON bodies and forms alike (`refuse_unstorable`,
+  an application-wide dependency).
+- Updates that say what they mean (`Patch`): a field left out is kept, `null` is accepted only
+  where the value may be empty, and no list holds the same entry twice (`Input`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+from starlette.datastructures import UploadFile
+
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# A JSON body can only carry those characters as escapes; most bodies are skipped at this test.
+_ESCAPED_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+UNSTORABLE_MESSAGE = "contains a character that cannot be stored (NUL or a lone surrogate)"
+
+
+def _unstorable_strings(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[Any, ...]]:
+    """Paths of the strings (and object keys) in a parsed JSON value that cannot be stored."""
+    if isinstance(value, str):
+        if UNSTORABLE.search(value):
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if UNSTORABLE.search(key):
+                yield (*path, UNSTORABLE.sub("\ufffd", key))
+            else:
+                yield from _unstorable_strings(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unstorable_strings(item, (*path, index))
+
+
+def _error(loc: tuple[Any, ...]) -> dict[str, Any]:
+    return {"loc": loc, "msg": UNSTORABLE_MESSAGE, "type": "unstorable_character"}
+
+
+async def _body_errors(request: Request) -> list[dict[str, Any]]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        form = await request.form()  # parsed once: FastAPI and the route get the same form
+        return [
+            _error(("body", name))
+            for name, value in form.multi_items()
+            if not isinstance(value, UploadFile) and UNSTORABLE.search(value)
+        ]
+    if request.method in ("GET", "HEAD", "OPTIONS", "DELETE") and not content_type:
+        return []
+    body = await request.body()  # read once: later readers get the same bytes
+    if not _ESCAPED_UNSTORABLE.search(body):
+        return []
+    try:
+        parsed = json.loads(body)
+    except ValueError:  # not JSON (or not valid): the route's own parsing answers for it
+        return []
+    return [_error(("body", *path)) for path in _unstorable_strings(parsed, ())]
+
+
+async def refuse_unstorable(request: Request) -> None:
+    """Refuse text no database can store, wherever the request carries it, before any route
+    code (or anything it leaves to run after the response) sees it."""
+    errors = [
+        _error(("query", name))
+        for name, value in request.query_params.multi_items()
+        if UNSTORABLE.search(name) or UNSTORABLE.search(value)
+    ]
+    errors += [
+        _error(("path", name))
+        for name, value in request.path_params.items()
+        if isinstance(value, str) and UNSTORABLE.search(value)
+    ]
+    errors += [
+        _error(("cookie", name))
+        for name, value in request.cookies.items()
+        if UNSTORABLE.search(name) or UNSTORABLE.search(value)
+    ]
+    errors += await _body_errors(request)
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def _entry_key(entry: Any) -> Any:
+    if isinstance(entry, Input) and entry.identity:
+        return tuple(getattr(entry, name) for name in entry.identity)
+    if isinstance(entry, BaseModel):
+        return entry.model_dump_json()
+    return entry
+
+
+class Input(BaseModel):
+    """Base of request bodies: unknown fields are refused and no list repeats an entry.
+
+    Entries are the same when their `identity` fields are equal (all of them by default); a list
+    whose entries may repeat on purpose (two attendees of the same name) is named in
+    `repeatable`."""
+
+    model_config = ConfigDict(extra="forbid")
+    identity: ClassVar[tuple[str, ...]] = ()
+    repeatable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_repeated_entries(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, list) and info.field_name not in cls.repeatable:
+            seen: dict[Any, int] = {}
+            for index, entry in enumerate(value):
+                key = _entry_key(entry)
+                if key in seen:
+                    raise PydanticCustomError(
+                        "repeated_entry",
+                        "entry {index} repeats entry {first}; give each one once",
+                        {"index": index, "first": seen[key]},
+                    )
+                seen[key] = index
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema: dict[str, Any] = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        for name, prop in target.get("properties", {}).items():
+            if name in cls.repeatable:
+                continue
+            for variant in [prop, *prop.get("anyOf", [])]:
+                if variant.get("type") == "array":
+                    variant["uniqueItems"] = True
+        return schema
+
+
+class Patch(Input):
+    """Base of partial updates: a field left out keeps its value; `null` is refused except
+    for the fields named in `clearable`, whose value may be empty (null clears them)."""
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null_only_where_clearable(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.clearable:
+            raise PydanticCustomError(
+                "null_not_allowed", "may be left out, but cannot be set to null"
+            )
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = super().__get_pydantic_json_schema__(core_schema, handler)
+        target = handler.resolve_ref_schema(schema)
+        for name, prop in target.get("properties", {}).items():
+            if name in cls.clearable or "anyOf" not in prop:
+                continue
+            variants = [v for v in prop["anyOf"] if v.get("type") != "null"]
+            if prop.get("default", "absent") is None:
+                del prop["default"]
+            if len(variants) == 1:
+                del prop["anyOf"]
+                prop.update(variants[0])
+            else:
+                prop["anyOf"] = variants
+        return schema
