@@ -19,6 +19,7 @@ from api.auth.router import router as auth_router
 from api.bookings.router import router as bookings_router
 from api.config import Settings, get_settings
 from api.db import make_engine, make_sessionmaker
+from api.edge import install_edge
 from api.errors import PROBLEM_JSON, install_error_handlers
 from api.events.media_router import router as media_router
 from api.events.router import router as events_router
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "/media", StaticFiles(directory=settings.media_dir, check_dir=False), name="media"
         )
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    install_edge(app, settings.trusted_proxies)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
