@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +26,7 @@ from api.migrate import upgrade
 from api.notifications import service as notifications_service
 from api.notifications.channels import make_providers as make_notification_providers
 from api.notifications.worker import run_once as notifications_round
-from api.observability import configure_logging
+from api.observability import MULTIPROCESS_ENV, configure_logging, multiprocess_dir
 from api.payments import service as payments_service
 from api.payments.providers import SandboxProvider, close_providers, make_providers
 from tessera.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_users
@@ -87,11 +89,57 @@ def serve(
     port: int = 8000,
     workers: int = 1,
     reload: bool = False,
+    worker_healthcheck_timeout: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Seconds a worker may take to answer the supervisor before it is restarted "
+            "(a worker starting up imports the whole app first)",
+        ),
+    ] = 30,
 ) -> None:
-    """Serve the API with uvicorn."""
-    uvicorn.run(
-        "api.main:app", host=host, port=port, workers=workers, reload=reload, log_config=None
-    )
+    """Serve the API with uvicorn. Forwarding headers are believed only from
+    TESSERA_TRUSTED_PROXIES (the app reads them, not uvicorn); with several workers, /metrics
+    on any of them counts them all."""
+    with _shared_metrics(workers):
+        uvicorn.run(
+            "api.main:app",
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            log_config=None,
+            proxy_headers=False,  # uvicorn would trust X-Forwarded-For from 127.0.0.1
+            server_header=False,
+            timeout_worker_healthcheck=worker_healthcheck_timeout,
+        )
+
+
+@contextlib.contextmanager
+def _shared_metrics(workers: int) -> Iterator[None]:
+    """Give the workers an empty directory to share their metrics in, before they start.
+
+    An operator's own PROMETHEUS_MULTIPROC_DIR is emptied of the last run's files; otherwise
+    a fresh directory is made and removed afterwards.
+    """
+    configured = multiprocess_dir()
+    if workers <= 1 and configured is None:
+        yield
+        return
+    if configured is not None:
+        directory = Path(configured)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    directory = Path(tempfile.mkdtemp(prefix="tessera-metrics-"))
+    os.environ[MULTIPROCESS_ENV] = str(directory)
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROCESS_ENV]
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @app.command()
