@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,13 +98,21 @@ def transition(
     )
 
 
-async def announce(session: AsyncSession, event_type: str, booking: Booking) -> OutboxEvent:
-    """The booking's outbox row, with its lines, so consumers see what was booked."""
+async def announce(
+    session: AsyncSession,
+    event_type: str,
+    booking: Booking,
+    *,
+    extra: dict[str, Any] | None = None,
+) -> OutboxEvent:
+    """The booking's outbox row, with its lines, so consumers see what was booked, and any
+    `extra` facts of the change itself (who cancelled)."""
     return await outbox.record(
         session,
         event_type,
         booking,
-        extra={
+        extra=(extra or {})
+        | {
             "lines": [
                 {
                     "ticket_type_id": str(line.ticket_type_id),

@@ -57,3 +57,17 @@ class AlreadyWaiting(Conflict):
 
 class NotWaiting(NotFound):
     code = "waitlist.not_found"
+
+
+class TicketUsed(Conflict):
+    """A ticket of the booking was scanned at the door: its holder cannot cancel it any more."""
+
+    code = "booking.ticket_used"
+
+
+class CheckInNotOpen(Conflict):
+    code = "ticket.checkin_not_open"
+
+
+class CheckInClosed(Conflict):
+    code = "ticket.checkin_closed"

@@ -104,7 +104,8 @@ async def cancel_booking(
     session: SessionDep,
     body: CancelBooking | None = None,
 ) -> BookingOut:
-    """Cancel a booking: attendees until the event's cut-off, organizers and admins any time."""
+    """Cancel a booking: attendees until the event's cut-off and while none of its tickets was
+    checked in (409 `booking.ticket_used`), organizers and admins any time."""
     booking = await service.get_visible_or_raise(session, booking_id=bookingId, viewer=user)
     await service.cancel(
         session, booking=booking, actor=user, reason=(body or CancelBooking()).reason
@@ -155,10 +156,13 @@ async def check_in(
     session: SessionDep,
     settings: SettingsDep,
 ) -> CheckInOut:
-    """Scan a ticket at the door: admitted once; a second scan says when it was first scanned."""
-    await events_service.get_managed_or_raise(session, event_id=eventId, actor=staff)
-    result = await tickets.check_in(
-        session, settings, event_id=eventId, payload=body.payload, staff=staff
+    """Scan a ticket at the door: admitted once; a second scan says when it was first scanned.
+
+    Only inside the event's check-in window: from `checkin_opens_minutes_before` its start
+    until its end (409 `ticket.checkin_not_open` / `ticket.checkin_closed` outside it)."""
+    event = await events_service.get_managed_or_raise(session, event_id=eventId, actor=staff)
+    result = await service.check_in(
+        session, settings, event=event, payload=body.payload, staff=staff
     )
     await session.commit()
     return CheckInOut(

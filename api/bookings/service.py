@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import outbox
@@ -21,6 +21,8 @@ from api.bookings import capacity, tickets, waitlist
 from api.bookings.errors import (
     BookingNotFound,
     CancellationClosed,
+    CheckInClosed,
+    CheckInNotOpen,
     NotCancellable,
     NotConfirmable,
     NotOnSale,
@@ -28,6 +30,7 @@ from api.bookings.errors import (
     OrderLimit,
     PaymentRequired,
     SoldOut,
+    TicketUsed,
     UnknownTicketType,
 )
 from api.bookings.models import (
@@ -192,14 +195,41 @@ async def booked_event_ids(session: AsyncSession, *, user_id: uuid.UUID) -> list
     return [row[0] for row in rows.all()]
 
 
+async def _lock(session: AsyncSession, booking: Booking) -> None:
+    """Lock the booking's row and read it again. Cancelling and checking in take this lock
+    first, so one waits for the other and then sees what it did (a ticket checked in, or
+    voided); SQLite's single writer gives the same order."""
+    await session.execute(
+        select(Booking)
+        .where(Booking.id == booking.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def _has_checked_in_ticket(session: AsyncSession, *, booking_id: uuid.UUID) -> bool:
+    used = await session.scalar(
+        select(exists().where(Ticket.booking_id == booking_id, Ticket.checked_in_at.is_not(None)))
+    )
+    return bool(used)
+
+
 async def cancel(
-    session: AsyncSession, *, booking: Booking, actor: User, reason: str | None
+    session: AsyncSession,
+    *,
+    booking: Booking,
+    actor: User,
+    reason: str | None,
+    event_cancelled: bool = False,
 ) -> Booking:
     """Cancel a held or confirmed booking and give its seats back; emits `booking.cancelled`.
 
-    Attendees follow the event's policy; the organizer and admins may always cancel. The status
-    change is conditional, so a booking is never cancelled (and its seats returned) twice.
+    Attendees follow the event's policy and cannot cancel once a ticket was checked in; the
+    organizer and admins may always cancel. The status change is conditional, so a booking is
+    never cancelled (and its seats returned) twice. The outbox row says who cancelled
+    (`cancelled_by`: attendee, staff or event), so its consumers need not guess from later state.
     """
+    await _lock(session, booking)
     now = utcnow()
     if effective_status(booking, now) not in (BookingStatus.pending, BookingStatus.confirmed):
         raise NotCancellable(
@@ -216,6 +246,11 @@ async def cancel(
                 "This event no longer accepts cancellations."
                 if hours is not None
                 else "This event does not accept cancellations by attendees."
+            )
+        if await _has_checked_in_ticket(session, booking_id=booking.id):
+            raise TicketUsed(
+                "A ticket of this booking was checked in at the door; it cannot be cancelled "
+                "any more. The organizer can refund it."
             )
     previous = booking.status
     changed = await session.execute(
@@ -238,7 +273,8 @@ async def cancel(
         actor_id=actor.id,
         reason=reason or ("by organizer" if staff else "by attendee"),
     )
-    await capacity.announce(session, "booking.cancelled", booking)
+    by = "event" if event_cancelled else "staff" if staff else "attendee"
+    await capacity.announce(session, "booking.cancelled", booking, extra={"cancelled_by": by})
     if previous == BookingStatus.pending:
         await waitlist.close_offer(
             session, booking_id=booking.id, status=WaitlistStatus.declined, now=now
@@ -248,9 +284,41 @@ async def cancel(
     return booking
 
 
+def check_in_window(event: Event) -> tuple[datetime, datetime]:
+    """When door staff may check tickets in: from `checkin_opens_minutes_before` the start
+    until the event's end."""
+    return event.starts_at - timedelta(minutes=event.checkin_opens_minutes_before), event.ends_at
+
+
+async def check_in(
+    session: AsyncSession, settings: Settings, *, event: Event, payload: str, staff: User
+) -> tickets.CheckIn:
+    """Admit a ticket at the door, inside the event's check-in window (outside it the ticket
+    is left as it is). The ticket's booking is locked first, as `cancel` does, so a scan and a
+    cancellation racing each other never both succeed."""
+    code = tickets.code_from_payload(settings, payload)
+    now = utcnow()
+    opens, closes = check_in_window(event)
+    if now < opens:
+        raise CheckInNotOpen(f"Check-in for this event opens at {opens.isoformat()}.")
+    if now > closes:
+        raise CheckInClosed(f"Check-in for this event closed at {closes.isoformat()}.")
+    booking_id = await session.scalar(select(Ticket.booking_id).where(Ticket.code == code))
+    if booking_id is not None:
+        await session.execute(
+            select(Booking.id).where(Booking.id == booking_id).with_for_update(key_share=True)
+        )
+    return await tickets.check_in(
+        session, settings, event_id=event.id, payload=payload, staff=staff
+    )
+
+
 async def cancel_all_for_event(session: AsyncSession, *, event_id: uuid.UUID, actor: User) -> int:
-    """When an event is cancelled, every live booking of it is cancelled too."""
+    """When an event is cancelled, every live booking of it is cancelled too (one its holder
+    cancelled meanwhile is left as it is)."""
     await waitlist.close_for_event(session, event_id=event_id, now=utcnow())
+    # All of them locked before any seat is given back, so a holder's own cancellation (one
+    # booking, then its ticket types) waits for this one or goes first, never deadlocks with it.
     live = await session.scalars(
         select(Booking)
         .where(
@@ -258,11 +326,22 @@ async def cancel_all_for_event(session: AsyncSession, *, event_id: uuid.UUID, ac
             Booking.status.in_((BookingStatus.pending, BookingStatus.confirmed)),
         )
         .order_by(Booking.created_at, Booking.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     )
     count = 0
     for booking in list(live):
         if effective_status(booking) in (BookingStatus.pending, BookingStatus.confirmed):
-            await cancel(session, booking=booking, actor=actor, reason="event cancelled")
+            try:
+                await cancel(
+                    session,
+                    booking=booking,
+                    actor=actor,
+                    reason="event cancelled",
+                    event_cancelled=True,
+                )
+            except NotCancellable:  # cancelled by its holder meanwhile: nothing written yet
+                continue
             count += 1
     return count
 

@@ -79,6 +79,8 @@ class Event(Base):
     attendee_names_required: Mapped[bool] = mapped_column(default=False, server_default="0")
     # How long seats offered to the next person on the waitlist are held for them.
     waitlist_offer_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    # Door staff may check tickets in from this many minutes before the start until the end.
+    checkin_opens_minutes_before: Mapped[int] = mapped_column(default=360, server_default="360")
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -167,7 +168,7 @@ async def _booking_message(
     if name == "booking_cancelled":
         if payload.get("confirmed_at") is None:
             return []  # a hold that lapsed or was dropped: nothing was bought
-        if event.status == EventStatus.cancelled:
+        if _cancelled_with_event(payload, event):
             return []  # the event's cancellation message says it all
     if name.startswith("reminder_") and booking.status != BookingStatus.confirmed:
         return []
@@ -192,6 +193,21 @@ async def _booking_message(
             attachments=spec.attachments,
         )
     ]
+
+
+def _cancelled_with_event(payload: dict[str, Any], event: Event) -> bool:
+    """Whether the event's cancellation cancelled this booking, as its `booking.cancelled` row
+    recorded it: a holder who cancelled first (even moments before the event was) is told
+    about their own cancellation. Rows written before `cancelled_by` was recorded fall back to
+    the rule `_event_cancelled` uses: cancelled at or after the event."""
+    if "cancelled_by" in payload:
+        return bool(payload["cancelled_by"] == "event")
+    cancelled_at = payload.get("cancelled_at")
+    return (
+        event.cancelled_at is not None
+        and cancelled_at is not None
+        and datetime.fromisoformat(cancelled_at) >= event.cancelled_at
+    )
 
 
 async def _waitlist_offer(

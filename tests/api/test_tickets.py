@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from api.bookings import tickets
 from api.bookings.models import Ticket
+from api.db import utcnow
 from api.users.models import Role
 from tests.api.factories import Api
 from tests.api.test_bookings import _book
@@ -18,8 +21,15 @@ def settings_overrides() -> dict[str, object]:
 
 
 async def _free_event(api: Api, owner, **kw):  # type: ignore[no-untyped-def]
+    """Free tickets for an event starting in an hour, so its check-in is open."""
+    starts = utcnow().replace(microsecond=0) + timedelta(hours=1)
     return await published_event(
-        api, owner, tickets=[ticket_body(price_cents=0, quantity=10)], **kw
+        api,
+        owner,
+        tickets=[ticket_body(price_cents=0, quantity=10)],
+        starts_at=starts.isoformat(),
+        ends_at=(starts + timedelta(hours=3)).isoformat(),
+        **kw,
     )
 
 
