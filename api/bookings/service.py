@@ -762,7 +762,8 @@ async def past_customers(
 async def tickets_pdf(
     session: AsyncSession, settings: Settings, *, booking_id: uuid.UUID
 ) -> bytes | None:
-    """The valid tickets of a booking as a PDF, one page each with its QR code."""
+    """The valid tickets of a booking as a PDF, one page each with its QR code, in the buyer's
+    locale."""
     booking = await session.get(Booking, booking_id)
     if booking is None:
         return None
@@ -781,4 +782,12 @@ async def tickets_pdf(
             select(TicketType).where(TicketType.event_id == booking.event_id)
         )
     }
-    return tickets.render_pdf(settings, event=event, issued=issued, type_names=names)
+    buyer = await session.get(User, booking.user_id)
+    return tickets.render_pdf(
+        settings,
+        event=event,
+        issued=issued,
+        type_names=names,
+        booking=booking,
+        locale=buyer.locale if buyer is not None else None,
+    )

@@ -13,15 +13,15 @@ from datetime import datetime
 from typing import Any
 
 import segno
-from fpdf import FPDF
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import outbox
+from api import outbox, pdf
 from api.bookings.models import Booking, Ticket, TicketStatus
 from api.config import Settings
 from api.db import utcnow
 from api.errors import Conflict, NotFound, Unprocessable
+from api.formatting import format_moment, format_money
 from api.users.models import User
 
 PREFIX = "TSR1"
@@ -140,35 +140,46 @@ async def check_in(
     )
 
 
-def _latin1(text: str) -> str:
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
 def render_pdf(
-    settings: Settings, *, event: Any, issued: list[Ticket], type_names: dict[uuid.UUID, str]
+    settings: Settings,
+    *,
+    event: Any,
+    issued: list[Ticket],
+    type_names: dict[uuid.UUID, str],
+    booking: Booking | None = None,
+    locale: str | None = None,
 ) -> bytes:
-    """One A6-sized page per ticket: the event, the ticket type, the holder and the QR code."""
-    pdf = FPDF(format=(105, 148))  # A6
-    pdf.set_auto_page_break(auto=False)
+    """One A6-sized page per ticket: the event (its start in the event's own time zone, in the
+    buyer's `locale`), the ticket type, the holder, what the booking cost and the QR code."""
+    out = pdf.document((105, 148))  # A6
+    out.set_auto_page_break(auto=False)
+    starts = format_moment(event.starts_at, locale=locale, timezone=event.timezone)
+    paid = (
+        f"Booking {booking.id.hex[:8].upper()}: {booking.seats} ticket(s), "
+        f"{format_money(booking.total_cents, booking.currency, locale)}"
+        if booking is not None
+        else ""
+    )
     for ticket in issued:
-        pdf.add_page()
-        pdf.set_font("Helvetica", "B", 13)
-        pdf.multi_cell(0, 6, _latin1(event.title), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 9)
+        out.add_page()
+        out.set_font("Helvetica", "B", 13)
+        out.multi_cell(0, 6, pdf.text(event.title), new_x="LMARGIN", new_y="NEXT")
+        out.set_font("Helvetica", "", 9)
         lines = [
-            f"{event.starts_at:%a %d %b %Y, %H:%M} UTC",
+            starts,
             ", ".join(p for p in (event.venue_name, event.city) if p) or (event.online_url or ""),
             type_names.get(ticket.ticket_type_id, "Ticket"),
             ticket.attendee_name or "",
+            paid,
         ]
         for line in lines:
             if line:
-                pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+                out.cell(0, 5, pdf.text(line), new_x="LMARGIN", new_y="NEXT")
         image = io.BytesIO()
         segno.make(qr_payload(settings, ticket), error="m").save(image, kind="png", scale=6)
         image.seek(0)
-        pdf.image(image, x=22, y=pdf.get_y() + 3, w=60)
-        pdf.set_y(pdf.get_y() + 66)
-        pdf.set_font("Courier", "B", 11)
-        pdf.cell(0, 6, ticket.code, align="C", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+        out.image(image, x=22, y=out.get_y() + 3, w=60)
+        out.set_y(out.get_y() + 66)
+        out.set_font("Courier", "B", 11)
+        out.cell(0, 6, ticket.code, align="C", new_x="LMARGIN", new_y="NEXT")
+    return bytes(out.output())
