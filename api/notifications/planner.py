@@ -120,6 +120,7 @@ def _base(settings: Settings, user: User) -> dict[str, Any]:
         "base_url": settings.public_base_url.rstrip("/"),
         "name": user.public_name,
         "timezone": user.timezone or "UTC",
+        "locale": user.locale or "en",  # amounts and times in the reader's format
     }
 
 
