@@ -3,8 +3,9 @@ rendered as PDF. Callers commit.
 
 A number is taken from the organizer's counter row in the invoice's own transaction: the row
 stays locked until that transaction ends, so concurrent payments queue for it, and a rollback
-gives the number back. Text outside Latin-1 is replaced in the PDF (the built-in fonts only have
-Latin-1); the stored invoice keeps it.
+gives the number back. Amounts and dates are shown in the buyer's locale (kept on the invoice
+when it is issued, so the document reads the same every time); text the PDF's built-in fonts
+cannot show is replaced in the PDF only (api/pdf.py), the stored invoice keeps it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import outbox
+from api import outbox, pdf
 from api.bookings import service as bookings_service
+from api.formatting import format_day, format_money, format_rate
 from api.payments.models import Invoice, InvoiceCounter, InvoiceKind, Payment, Refund
 from api.users import service as users
 
@@ -44,6 +46,11 @@ async def _next_number(session: AsyncSession, organizer_id: uuid.UUID) -> int:
 
 def _party(user: Any) -> dict[str, Any]:
     return {"id": str(user.id), "name": user.full_name, "email": user.email}
+
+
+def _buyer(user: Any) -> dict[str, Any]:
+    """The buyer as the invoice names them, and the locale it is shown in."""
+    return _party(user) | {"locale": user.locale}
 
 
 async def _issue(
@@ -72,7 +79,7 @@ async def _issue(
         tax_cents=sum(int(line["tax_cents"]) for line in lines),
         gross_cents=sum(int(line["gross_cents"]) for line in lines),
         seller=_party(seller),
-        buyer=_party(buyer),
+        buyer=_buyer(buyer),
         lines=lines,
     )
     session.add(invoice)
@@ -120,70 +127,61 @@ async def for_booking(session: AsyncSession, *, booking_id: uuid.UUID) -> list[I
     return list(rows)
 
 
-def _money(cents: int, currency: str) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100:,}.{abs(cents) % 100:02d} {currency}"
-
-
-def _latin1(text: str) -> str:
-    return text.encode("latin-1", "replace").decode("latin-1")
-
-
-def render_pdf(documents: list[Invoice]) -> bytes:
-    """One page per invoice or credit note: parties, lines, tax summary and totals."""
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=15)
+def render_pdf(documents: list[Invoice], *, locale: str | None = None) -> bytes:
+    """One page per invoice or credit note: parties, lines, tax summary and totals, with amounts
+    and dates in `locale` (by default the buyer's, as kept on each document)."""
+    out = pdf.document("A4")
+    out.set_auto_page_break(auto=True, margin=15)
     for doc in documents:
-        pdf.add_page()
-        title = "Invoice" if doc.kind == InvoiceKind.invoice else "Credit note"
-        pdf.set_font("Helvetica", "B", 16)
-        pdf.cell(0, 10, _latin1(f"{title} {doc.number}"), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
-        pdf.cell(0, 6, f"Issued {doc.issued_at:%Y-%m-%d}", new_x="LMARGIN", new_y="NEXT")
-        pdf.cell(0, 6, f"Booking {doc.booking_id}", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(4)
-        for label, party in (("Seller", doc.seller), ("Buyer", doc.buyer)):
-            pdf.cell(
-                0,
-                6,
-                _latin1(f"{label}: {party['name']} <{party['email']}>"),
-                new_x="LMARGIN",
-                new_y="NEXT",
-            )
-        pdf.ln(4)
-        pdf.set_font("Helvetica", "B", 10)
-        for text, width in (("Item", 80), ("Qty", 15), ("Net", 30), ("Tax", 30), ("Gross", 35)):
-            pdf.cell(width, 7, text, border="B")
-        pdf.ln()
-        pdf.set_font("Helvetica", "", 10)
-        for line in doc.lines:
-            rate = line.get("tax_rate_bps")
-            tax_label = f" ({rate / 100:g}%)" if rate else ""
-            pdf.cell(80, 7, _latin1(str(line["description"]))[:48])
-            pdf.cell(15, 7, str(line["quantity"]))
-            pdf.cell(30, 7, _money(int(line["net_cents"]), doc.currency))
-            pdf.cell(30, 7, _money(int(line["tax_cents"]), doc.currency) + tax_label)
-            pdf.cell(35, 7, _money(int(line["gross_cents"]), doc.currency))
-            pdf.ln()
-        pdf.ln(4)
-        summary: dict[str, int] = {}
-        for line in doc.lines:
-            if line.get("tax_rate_bps"):
-                key = f"{line.get('tax_name') or 'Tax'} {int(line['tax_rate_bps']) / 100:g}%"
-                summary[key] = summary.get(key, 0) + int(line["tax_cents"])
-        for key, cents in summary.items():
-            pdf.cell(
-                0,
-                6,
-                _latin1(f"{key}: {_money(cents, doc.currency)}"),
-                new_x="LMARGIN",
-                new_y="NEXT",
-            )
-        pdf.set_font("Helvetica", "B", 11)
-        for label, cents in (
-            ("Net total", doc.net_cents),
-            ("Tax total", doc.tax_cents),
-            ("Total", doc.gross_cents),
-        ):
-            pdf.cell(0, 7, f"{label}: {_money(cents, doc.currency)}", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+        _page(out, doc, locale or doc.buyer.get("locale"))
+    return bytes(out.output())
+
+
+def _page(out: FPDF, doc: Invoice, locale: str | None) -> None:
+    def money(cents: int) -> str:
+        return format_money(cents, doc.currency, locale)
+
+    def line_of(text: str, height: float = 6) -> None:
+        out.cell(0, height, pdf.text(text), new_x="LMARGIN", new_y="NEXT")
+
+    out.add_page()
+    title = "Invoice" if doc.kind == InvoiceKind.invoice else "Credit note"
+    out.set_font("Helvetica", "B", 16)
+    line_of(f"{title} {doc.number}", 10)
+    out.set_font("Helvetica", "", 10)
+    line_of(f"Issued {format_day(doc.issued_at, locale)}")
+    line_of(f"Booking {doc.booking_id}")
+    out.ln(4)
+    for label, party in (("Seller", doc.seller), ("Buyer", doc.buyer)):
+        line_of(f"{label}: {party['name']} <{party['email']}>")
+    out.ln(4)
+    out.set_font("Helvetica", "B", 10)
+    for text, width in (("Item", 70), ("Qty", 12), ("Net", 34), ("Tax", 38), ("Gross", 36)):
+        out.cell(width, 7, text, border="B")
+    out.ln()
+    out.set_font("Helvetica", "", 10)
+    for line in doc.lines:
+        rate = line.get("tax_rate_bps")
+        tax_label = f" ({format_rate(int(rate), locale)})" if rate else ""
+        out.cell(70, 7, pdf.text(str(line["description"]))[:42])
+        out.cell(12, 7, str(line["quantity"]))
+        out.cell(34, 7, pdf.text(money(int(line["net_cents"]))))
+        out.cell(38, 7, pdf.text(money(int(line["tax_cents"])) + tax_label))
+        out.cell(36, 7, pdf.text(money(int(line["gross_cents"]))))
+        out.ln()
+    out.ln(4)
+    summary: dict[str, int] = {}
+    for line in doc.lines:
+        if line.get("tax_rate_bps"):
+            rate = format_rate(int(line["tax_rate_bps"]), locale)
+            key = f"{line.get('tax_name') or 'Tax'} {rate}"
+            summary[key] = summary.get(key, 0) + int(line["tax_cents"])
+    for key, cents in summary.items():
+        line_of(f"{key}: {money(cents)}")
+    out.set_font("Helvetica", "B", 11)
+    for label, cents in (
+        ("Net total", doc.net_cents),
+        ("Tax total", doc.tax_cents),
+        ("Total", doc.gross_cents),
+    ):
+        line_of(f"{label}: {money(cents)}", 7)
