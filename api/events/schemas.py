@@ -155,6 +155,11 @@ class EventCreate(_Strict):
     waitlist_offer_hours: Annotated[int, Field(ge=1, le=168)] = Field(
         default=24, description="How long freed seats are held for the next person waiting"
     )
+    checkin_opens_minutes_before: Annotated[int, Field(ge=0, le=10_080)] = Field(
+        default=360,
+        description="Tickets are checked in at the door from this many minutes before the "
+        "start (at most a week) until the end",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -186,6 +191,7 @@ class EventUpdate(Patch):
     attendee_cancellation_hours: Annotated[int, Field(ge=0, le=8760)] | None = None
     attendee_names_required: bool | None = None
     waitlist_offer_hours: Annotated[int, Field(ge=1, le=168)] | None = None
+    checkin_opens_minutes_before: Annotated[int, Field(ge=0, le=10_080)] | None = None
 
 
 class EventOut(BaseModel):
@@ -210,6 +216,7 @@ class EventOut(BaseModel):
     attendee_cancellation_hours: int | None
     attendee_names_required: bool
     waitlist_offer_hours: int
+    checkin_opens_minutes_before: int
     published_at: datetime | None
     cancelled_at: datetime | None
     created_at: datetime
@@ -316,6 +323,7 @@ def event_view(event: Event) -> EventOut:
         attendee_cancellation_hours=event.attendee_cancellation_hours,
         attendee_names_required=event.attendee_names_required,
         waitlist_offer_hours=event.waitlist_offer_hours,
+        checkin_opens_minutes_before=event.checkin_opens_minutes_before,
         published_at=event.published_at,
         cancelled_at=event.cancelled_at,
         created_at=event.created_at,

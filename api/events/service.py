@@ -343,6 +343,7 @@ async def create(session: AsyncSession, *, organizer: User, data: EventCreate) -
         attendee_cancellation_hours=data.attendee_cancellation_hours,
         attendee_names_required=data.attendee_names_required,
         waitlist_offer_hours=data.waitlist_offer_hours,
+        checkin_opens_minutes_before=data.checkin_opens_minutes_before,
         status=EventStatus.draft,
         ticket_types=[],
     )
@@ -394,6 +395,8 @@ async def update(session: AsyncSession, *, event: Event, changes: EventUpdate) -
         event.attendee_names_required = changes.attendee_names_required
     if changes.waitlist_offer_hours is not None:
         event.waitlist_offer_hours = changes.waitlist_offer_hours
+    if changes.checkin_opens_minutes_before is not None:
+        event.checkin_opens_minutes_before = changes.checkin_opens_minutes_before
     simple = (
         "title",
         "description",
@@ -518,6 +521,7 @@ async def duplicate(
         attendee_cancellation_hours=event.attendee_cancellation_hours,
         attendee_names_required=event.attendee_names_required,
         waitlist_offer_hours=event.waitlist_offer_hours,
+        checkin_opens_minutes_before=event.checkin_opens_minutes_before,
         status=EventStatus.draft,
         ticket_types=[
             TicketType(

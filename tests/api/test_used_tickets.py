@@ -22,7 +22,7 @@ from api.users import service as users_service
 from api.users.models import Role
 from tests.api.factories import Api, TestUser
 from tests.api.test_bookings import _book, _reserved
-from tests.api.test_events import published_event, ticket_body
+from tests.api.test_events import create_event, event_body, published_event, ticket_body
 from tests.api.test_payments import _pay
 
 
@@ -368,3 +368,51 @@ async def test_check_in_opens_six_hours_before_the_start_and_closes_at_the_end(
     shown = {t["id"]: t["checked_in_at"] for t in await _tickets(api, buyer, booking)}
     assert shown[third["id"]] is None
     assert len(await api.outbox("ticket.checked_in")) == 2
+
+
+async def test_the_organizer_sets_when_check_in_opens(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    default = await create_event(api, owner)
+    assert default["checkin_opens_minutes_before"] == 360
+    for wrong in (-1, 10_081, "soon"):
+        refused = await api.client.post(
+            "/events", headers=owner.headers, json=event_body(checkin_opens_minutes_before=wrong)
+        )
+        assert refused.status_code == 422, refused.text
+    event = await published_event(
+        api,
+        owner,
+        tickets=[ticket_body(price_cents=0, quantity=10)],
+        checkin_opens_minutes_before=0,
+    )
+    assert event["checkin_opens_minutes_before"] == 0
+    for wrong in (None, 10_081):
+        refused = await api.client.put(
+            f"/events/{event['id']}",
+            headers=owner.headers,
+            json={"checkin_opens_minutes_before": wrong},
+        )
+        assert refused.status_code == 422, refused.text
+
+    buyer = await api.signed_in()
+    booking = (await _book(api, buyer, event, (0, 1))).json()
+    [ticket] = await _tickets(api, buyer, booking)
+    starts = _at(event["starts_at"])
+    with clock_at(starts - timedelta(minutes=30)):
+        early = await _scan(api, owner, event, ticket["qr_payload"])
+    assert (early.status_code, early.json()["code"]) == (409, "ticket.checkin_not_open")
+
+    changed = await api.client.put(
+        f"/events/{event['id']}", headers=owner.headers, json={"checkin_opens_minutes_before": 45}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["checkin_opens_minutes_before"] == 45
+    [updated] = await api.outbox("event.updated")
+    assert updated.payload["checkin_opens_minutes_before"] == 45
+    with clock_at(starts - timedelta(minutes=30)):
+        admitted = await _scan(api, owner, event, ticket["qr_payload"])
+    assert admitted.status_code == 200, admitted.text
+
+    copy = await api.client.post(f"/events/{event['id']}/duplicate", headers=owner.headers)
+    assert copy.status_code == 201, copy.text
+    assert copy.json()["checkin_opens_minutes_before"] == 45
