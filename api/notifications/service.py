@@ -415,19 +415,22 @@ def preview(
     spec = catalogue.TRIGGERS[trigger]
     context = spec.sample | {"base_url": settings.public_base_url}
     marketing = spec.category == Category.marketing and channel == Channel.email
-    return rendering.render(
-        subject=subject or "",
-        text=text_body,
-        html=html_body,
-        context=context,
-        email=channel == Channel.email,
-        locale=locale,
-        unsubscribe_url=(
-            f"{settings.public_base_url}/notifications/unsubscribe?token=sample"
-            if marketing
-            else None
-        ),
-    )
+    try:
+        return rendering.render(
+            subject=subject or "",
+            text=text_body,
+            html=html_body,
+            context=context,
+            email=channel == Channel.email,
+            locale=locale,
+            unsubscribe_url=(
+                f"{settings.public_base_url}/notifications/unsubscribe?token=sample"
+                if marketing
+                else None
+            ),
+        )
+    except rendering.TemplateInvalid as exc:  # e.g. past its budget with this base URL
+        raise TemplateInvalid(f"The template does not render: {exc}", field=exc.part) from exc
 
 
 # The inbox ------------------------------------------------------------------------------

@@ -1,46 +1,48 @@
-"""Rendering message templates in a Jinja2 sandbox: text unescaped, HTML autoescaped and set
-in the email layout. Templates can read their context and two filters, nothing else."""
+"""Rendering message templates in a bounded Jinja2 sandbox (api/notifications/sandbox.py): text
+unescaped, HTML autoescaped and set in the email layout. Templates can read their context and two
+filters, `money` and `when`, which show amounts and moments in the reader's locale.
+
+A template that does not compile, fails with its data or is too expensive to render (see the
+sandbox's bounds) raises `TemplateInvalid` naming the part at fault.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from functools import lru_cache
 from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 
+from api.formatting import format_moment, format_money
+from api.notifications import sandbox
 
-def _when(value: Any, timezone: str | None = None) -> str:
-    """An ISO instant as people read it, in the given time zone: `Sun 14 Mar 2027, 19:30 GMT`."""
+
+@pass_context
+def _when(context: Context, value: Any, timezone: str | None = None) -> str:
+    """An ISO instant in the given time zone, as the reader reads it: `Sun, Mar 14, 2027,
+    7:30 PM GMT`, `So., 14. März 2027, 19:30 CET`."""
     if not value:
         return ""
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    try:
-        zone = ZoneInfo(timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    local = moment.astimezone(zone)
-    return f"{local:%a %d %b %Y, %H:%M} {local.tzname()}"
+    return format_moment(value, locale=context.get("locale"), timezone=timezone)
 
 
-def _money(cents: Any, currency: str = "") -> str:
-    amount = int(cents or 0)
-    sign = "-" if amount < 0 else ""
-    return f"{sign}{abs(amount) // 100:,}.{abs(amount) % 100:02d} {currency}".strip()
+@pass_context
+def _money(context: Context, minor: Any, currency: str = "") -> str:
+    """Integer minor units as the reader reads the amount: `€1,234.56`, `1.234,56 €`, `¥1,500`."""
+    return format_money(int(minor or 0), str(currency or ""), context.get("locale"))
 
 
-def _environment(autoescape: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
-        autoescape=autoescape, keep_trailing_newline=True, undefined=StrictUndefined
+def _environment(autoescape: bool) -> sandbox.BoundedSandbox:
+    return sandbox.BoundedSandbox(
+        autoescape=autoescape,
+        keep_trailing_newline=True,
+        undefined=StrictUndefined,
+        filters={"when": _when, "money": _money},
     )
-    env.filters["when"] = _when
-    env.filters["money"] = _money
-    return env
 
 
 _text = _environment(autoescape=False)
@@ -89,6 +91,36 @@ def text_as_html(text: str) -> str:
     return "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
 
 
+@lru_cache(maxsize=64)
+def _compiled(autoescape: bool, source: str) -> Template:
+    return (_html if autoescape else _text).from_string(source)
+
+
+def _render_part(part: str, source: str, autoescape: bool, context: dict[str, Any]) -> str:
+    """One part, rendered on the sandbox's budget, its output streamed and stopped once it is
+    past MAX_OUTPUT bytes. (Compiling costs what the source's length allows, once per process
+    thanks to the cache; the budget is for what a short source can make rendering cost.)"""
+    chunks: list[str] = []
+    size = 0
+    try:
+        template = _compiled(autoescape, source)
+        with sandbox.budget():
+            for chunk in template.generate(context):
+                size += len(chunk.encode("utf-8", "replace"))
+                if size > sandbox.MAX_OUTPUT:
+                    raise sandbox.TooExpensive(
+                        f"it renders to more than {sandbox.MAX_OUTPUT:,} bytes"
+                    )
+                chunks.append(chunk)
+    except TemplateSyntaxError as exc:
+        raise TemplateInvalid(part, f"line {exc.lineno}: {exc.message}") from exc
+    except RecursionError as exc:
+        raise TemplateInvalid(part, "it nests too deeply to render") from exc
+    except Exception as exc:  # whatever a template does wrong with its data is its own fault
+        raise TemplateInvalid(part, str(exc) or type(exc).__name__) from exc
+    return "".join(chunks)
+
+
 def render(
     *,
     subject: str,
@@ -99,17 +131,14 @@ def render(
     locale: str = "en",
     unsubscribe_url: str | None = None,
 ) -> Rendered:
-    """Render one message. Emails always get an HTML part, inside the layout."""
+    """Render one message. Emails always get an HTML part, inside the layout. Amounts and
+    moments are shown in the context's `locale` (the reader's), else in the template's."""
+    values = {"locale": locale} | context
     parts: dict[str, str] = {}
-    for part, source, env in (("subject", subject, _text), ("text_body", text, _text)) + (
-        (("html_body", html, _html),) if email and html else ()
+    for part, source, autoescape in (("subject", subject, False), ("text_body", text, False)) + (
+        (("html_body", html, True),) if email and html else ()
     ):
-        try:
-            parts[part] = env.from_string(source).render(context)
-        except TemplateSyntaxError as exc:
-            raise TemplateInvalid(part, f"line {exc.lineno}: {exc.message}") from exc
-        except (UndefinedError, SecurityError, TypeError, ValueError) as exc:
-            raise TemplateInvalid(part, str(exc)) from exc
+        parts[part] = _render_part(part, source, autoescape, values)
     rendered_subject = " ".join(parts["subject"].split())
     body_html: str | None = None
     if email:
@@ -125,5 +154,6 @@ def render(
 
 
 def check(subject: str, text: str, html: str | None, sample: dict[str, Any]) -> None:
-    """Refuse a template that does not compile or render with its trigger's sample data."""
+    """Refuse a template that does not compile or render with its trigger's sample data, or
+    that is too expensive to render."""
     render(subject=subject, text=text, html=html, context=sample, email=html is not None)

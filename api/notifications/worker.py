@@ -236,6 +236,7 @@ async def _deliver_one(
     gone: tuple[str, ...] = ()
     message: Outgoing | None = None
     failure: str | None = None
+    note: str | None = None
     permanent = False
     async with sessionmaker() as session:
         notification = await session.get(Notification, notification_id)
@@ -245,11 +246,18 @@ async def _deliver_one(
         try:
             if provider is None:
                 raise PermanentFailure(f"no {channel.value} provider is configured")
-            message = await compose(session, settings, notification)
+            try:
+                message = await compose(session, settings, notification)
+            except rendering.TemplateInvalid as exc:
+                note = _fallback_note(notification, exc)
+                if note is None:
+                    raise
+                log.warning("notification %s: %s", notification_id, note)
+                message = await compose(session, settings, notification, bundled=True)
         except PermanentFailure as exc:
             failure, permanent = str(exc), True
         except rendering.TemplateInvalid as exc:
-            failure, permanent = f"the template does not render: {exc}", True
+            failure, permanent = f"the template does not render ({exc.part}): {exc}", True
         except Exception as exc:  # making an attachment failed: retried later, logged
             log.exception("composing notification %s failed", notification_id)
             failure = f"{type(exc).__name__}: {exc}"
@@ -278,6 +286,22 @@ async def _deliver_one(
         message,
         gone,
         now,
+        note=note,
+    )
+
+
+def _fallback_note(notification: Notification, exc: rendering.TemplateInvalid) -> str | None:
+    """When an admin's template does not render for this message (it fails with this message's
+    data, or is too expensive to render), the message still goes, in the bundled wording: a
+    booking confirmation must not be lost to a broken template. This says so, for the attempt
+    and the notification; None when there is no bundled wording to fall back to."""
+    if notification.template_id is None or not catalogue.bundled(
+        notification.trigger, notification.channel, notification.locale
+    ):
+        return None
+    return (
+        f"template {notification.template_id} version {notification.template_version} does "
+        f"not render ({exc.part}: {exc}); sent in the bundled wording"
     )
 
 
@@ -292,9 +316,12 @@ async def _record(
     message: Outgoing | None,
     gone: tuple[str, ...],
     now: datetime,
+    *,
+    note: str | None = None,
 ) -> str:
     """What came of an attempt, timed at the round's `now` (so a retry is never due in the
-    round that scheduled it), and the push subscriptions found expired on the way dropped."""
+    round that scheduled it), and the push subscriptions found expired on the way dropped. A
+    `note` (sent, but in the bundled wording) stays on the attempt and the notification."""
     async with sessionmaker() as session:
         for subscription_id in gone:
             subscription = await session.get(PushSubscription, uuid.UUID(subscription_id))
@@ -316,6 +343,7 @@ async def _record(
             if row is not None:
                 row.outcome, row.finished_at = "sent", now
                 row.provider, row.provider_message_id = sent.provider, sent.message_id
+                row.error = note[:1000] if note else None
             if mine:
                 notification.status = (
                     NotificationStatus.delivered if sent.delivered else NotificationStatus.sent
@@ -325,7 +353,7 @@ async def _record(
                 notification.provider = sent.provider
                 notification.provider_message_id = sent.message_id
                 notification.lease_until = None
-                notification.error = None
+                notification.error = note[:1000] if note else None
                 if message is not None:
                     notification.subject = message.subject[:300] or None
                     if notification.channel == Channel.in_app:
@@ -352,11 +380,15 @@ async def _record(
 
 
 async def compose(
-    session: AsyncSession, settings: Settings, notification: Notification
+    session: AsyncSession, settings: Settings, notification: Notification, *, bundled: bool = False
 ) -> Outgoing:
-    """The message as it goes out: rendered from the template version it was planned with,
-    its secrets unsealed, its attachments made."""
-    if notification.template_id is not None and notification.template_version is not None:
+    """The message as it goes out: rendered from the template version it was planned with (or,
+    `bundled`, the bundled wording), its secrets unsealed, its attachments made."""
+    if (
+        not bundled
+        and notification.template_id is not None
+        and notification.template_version is not None
+    ):
         version = await session.get(
             NotificationTemplateVersion, (notification.template_id, notification.template_version)
         )
