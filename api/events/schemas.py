@@ -21,7 +21,8 @@ Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[\w\- ]+$")]
 Slug = Annotated[str, Field(min_length=3, max_length=120, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 
 
-_Strict = Input
+class _Strict(Input):
+    """A request body of the events domain."""
 
 
 class Venue(_Strict):

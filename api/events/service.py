@@ -32,6 +32,7 @@ from api.events.errors import (
     SlugTaken,
     SortNeedsSearch,
     StartsInPast,
+    TicketTypeInvalid,
     TicketTypeNotFound,
 )
 from api.events.models import Category, Event, EventSlug, EventStatus, TicketType, Visibility
@@ -42,6 +43,7 @@ from api.events.schemas import (
     EventUpdate,
     TicketTypeFields,
     TicketTypeUpdate,
+    ticket_type_conflict,
 )
 from api.users.models import Role, User
 
@@ -596,12 +598,19 @@ async def update_ticket_type(
     session: AsyncSession, *, event: Event, ticket_type: TicketType, changes: TicketTypeUpdate
 ) -> TicketType:
     _require_editable(event)
-    merged = TicketTypeFields.model_validate(
-        {
-            **{name: getattr(ticket_type, name) for name in TicketTypeFields.model_fields},
-            **changes.model_dump(exclude_unset=True),
-        }
+    values = {
+        **{name: getattr(ticket_type, name) for name in TicketTypeFields.model_fields},
+        **changes.model_dump(exclude_unset=True),
+    }
+    conflict = ticket_type_conflict(
+        min_per_order=values["min_per_order"],
+        max_per_order=values["max_per_order"],
+        sales_start=values["sales_start"],
+        sales_end=values["sales_end"],
     )
+    if conflict is not None:
+        raise TicketTypeInvalid(f"{conflict[1]}.", field=conflict[0])
+    merged = TicketTypeFields.model_validate(values)
     others = [t for t in event.ticket_types if t.id != ticket_type.id]
     _check_capacity(event, event.capacity, [*others, TicketType(quantity=merged.quantity)])
     await session.refresh(ticket_type, ["reserved"])
