@@ -7,6 +7,7 @@ float. Machine exports keep the integer minor units and their currency column in
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -22,6 +23,9 @@ from babel.numbers import (
 )
 
 DEFAULT_LOCALE = "en"
+# CLDR's currency spacing, which Babel leaves out: a currency shown by letters (a code such as
+# BHD or CHF) is kept from the digits by a no-break space, `BHD 1.250`, not `BHD1.250`.
+_LETTERS_AGAINST_DIGITS = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 
 
 @lru_cache(maxsize=256)
@@ -54,7 +58,8 @@ def format_money(minor: int, currency: str, locale: str | None = None) -> str:
     found = locale_of(locale)
     if not currency:
         return str(format_decimal(Decimal(int(minor)).scaleb(-2), "#,##0.00", locale=found))
-    return str(format_currency(major_units(minor, currency), currency.upper(), locale=found))
+    text = format_currency(major_units(minor, currency), currency.upper(), locale=found)
+    return _LETTERS_AGAINST_DIGITS.sub("\u00a0", str(text))
 
 
 def format_rate(basis_points: int, locale: str | None = None) -> str:
