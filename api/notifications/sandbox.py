@@ -51,7 +51,7 @@ MAX_VALUE = 250_000  # characters or items of any one value a template makes
 MAX_OUTPUT = 1_000_000  # characters printed in one render, and bytes of its result
 MAX_WIDTH = 1_000  # a field width or precision in `%` or str.format
 MAX_INT_BITS = 4_096  # the size of an integer a template computes
-CPU_SECONDS = 0.2  # processor time one render may take
+CPU_SECONDS = 0.1  # processor time one render may take
 
 
 class TooExpensive(SecurityError):
