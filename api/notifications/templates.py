@@ -18,7 +18,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from api.formatting import format_moment, format_money
-from api.notifications import sandbox
+from api.notifications import costs, sandbox
 
 
 @pass_context
@@ -104,13 +104,11 @@ def _render_part(part: str, source: str, autoescape: bool, context: dict[str, An
     size = 0
     try:
         template = _compiled(autoescape, source)
-        with sandbox.budget():
+        with costs.budget():
             for chunk in template.generate(context):
                 size += len(chunk.encode("utf-8", "replace"))
-                if size > sandbox.MAX_OUTPUT:
-                    raise sandbox.TooExpensive(
-                        f"it renders to more than {sandbox.MAX_OUTPUT:,} bytes"
-                    )
+                if size > costs.MAX_OUTPUT:
+                    raise costs.TooExpensive(f"it renders to more than {costs.MAX_OUTPUT:,} bytes")
                 chunks.append(chunk)
     except TemplateSyntaxError as exc:
         raise TemplateInvalid(part, f"line {exc.lineno}: {exc.message}") from exc

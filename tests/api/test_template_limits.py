@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.notifications import sandbox, worker
+from api.notifications import costs, worker
 from api.users.models import Role
 from tests.api.factories import Api, TestUser
 from tests.api.test_bookings import _book
@@ -94,7 +94,7 @@ async def test_a_template_too_expensive_to_render_is_refused_naming_the_field(
     )
     took = time.perf_counter() - started
     _refused(preview, field, says)
-    assert took < 4 * sandbox.CPU_SECONDS + 1  # bounded, even on a busy machine
+    assert took < 4 * costs.CPU_SECONDS + 1  # bounded, even on a busy machine
     saved = await api.client.post(
         "/admin/notification-templates", headers=admin.headers, json=_draft(**{field: source})
     )
