@@ -326,11 +326,13 @@ def up(
         + "".join(f"  {role.value:<10} {email}\n" for email, _, role in DEMO_ACCOUNTS)
         + f"\n  Dagster UI     http://{host}:{dagster_port}  (the asset graph; the sensor "
         "refreshes the marts when the outbox grows)\n"
-        f"  Dashboards     http://{host}:{dashboards_port}\n"
+        f"  Dashboards     http://{host}:{dashboards_port}  (sign in with a demo account)\n"
         "\nThe worker (notifications: email to var/mail/*.eml, text messages to var/sms/; "
         "refunds, expiry, reminders) runs alongside.\n"
     )
     bin_dir = Path(sys.executable).parent
+    # The dashboards sign people in through this API (0.0.0.0 listens; it is not an address).
+    api_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     # Each helper in its own process group, so stopping it stops its children too.
     helpers = [
         subprocess.Popen(
@@ -372,6 +374,7 @@ def up(
                 "--client.toolbarMode",
                 "viewer",
             ],
+            env={**os.environ, "TESSERA_API_URL": api_url},
             start_new_session=True,
         ),
     ]
