@@ -13,12 +13,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError, core_schema
 from starlette.datastructures import UploadFile
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -99,8 +107,46 @@ def _entry_key(entry: Any) -> Any:
     return entry
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _not_a_number(value: Any) -> Any:
+    """Dates and times are ISO 8601 text, as the document says, never Unix timestamps."""
+    if (isinstance(value, int | float) and not isinstance(value, bool)) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value.strip())
+    ):
+        raise PydanticCustomError(
+            "datetime_format", "expected an ISO 8601 date and time, such as 2026-12-24T19:30:00Z"
+        )
+    return value
+
+
+# A query parameter holding a moment: ISO 8601 with its offset.
+Instant = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
+
+
+def _strict_scalars(schema: Any) -> None:
+    """Integers and booleans take only JSON integers and booleans (not `false` for 0, `0` for
+    false, "1" or 1.0), and dates and times only ISO 8601 text, as the document says; other
+    types keep their usual parsing."""
+    if isinstance(schema, dict):
+        if schema.get("type") in ("int", "bool"):
+            schema["strict"] = True
+        if schema.get("type") == "datetime":
+            inner = dict(schema)
+            schema.clear()
+            schema.update(core_schema.no_info_before_validator_function(_not_a_number, inner))
+            return
+        for value in schema.values():
+            _strict_scalars(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _strict_scalars(value)
+
+
 class Input(BaseModel):
-    """Base of request bodies: unknown fields are refused and no list repeats an entry.
+    """Base of request bodies: unknown fields are refused, integers and booleans are what they
+    say, and no list repeats an entry.
 
     Entries are the same when their `identity` fields are equal (all of them by default); a list
     whose entries may repeat on purpose (two attendees of the same name) is named in
@@ -125,6 +171,12 @@ class Input(BaseModel):
                     )
                 seen[key] = index
         return value
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        schema = handler(source)
+        _strict_scalars(schema)
+        return schema
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 from fastapi import Depends, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api import health
 from api.admin.router import router as admin_router
+from api.auth.dependencies import optional_user
 from api.auth.oauth_router import router as oauth_router
 from api.auth.passwords import PasswordCheck
 from api.auth.router import router as auth_router
@@ -73,16 +76,32 @@ async def ensure_migrated(settings: Settings, engine: AsyncEngine) -> None:
         )
 
 
+def _uses(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return dependant.call is call or any(_uses(sub, call) for sub in dependant.dependencies)
+
+
 def _document_unreadable_bodies(app: FastAPI) -> None:
-    """A body that is not decodable JSON is answered 400 before validation: say so in OpenAPI."""
+    """Say in OpenAPI what the routes alone do not: a body that is not decodable JSON is
+    answered 400 before validation, and routes where signing in is optional take anonymous
+    callers too (an empty security requirement beside the bearer token)."""
     build = app.openapi
+    optional = {
+        (route.path, method.lower())
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and _uses(route.dependant, optional_user)
+        for method in route.methods or ()
+    }
 
     def openapi() -> dict[str, Any]:
         schema = build()
-        for path in schema["paths"].values():
-            for operation in path.values():
+        for path, item in schema["paths"].items():
+            for method, operation in item.items():
                 if "requestBody" in operation:
                     operation["responses"].setdefault("400", BAD_BODY_RESPONSE)
+                security = operation.get("security")
+                if (path, method) in optional and security and {} not in security:
+                    operation["security"] = [{}, *security]
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

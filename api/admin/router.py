@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime
 
 from api import audit
 from api.admin.schemas import AuditEntryOut, AuditPage
@@ -15,6 +14,7 @@ from api.auth import social
 from api.auth.dependencies import AdminDep
 from api.deps import SessionDep
 from api.errors import problem_responses
+from api.inputs import Instant
 from api.users import service as users
 from api.users.models import Role, UserStatus
 from api.users.schemas import (
@@ -125,7 +125,7 @@ async def audit_log(
     actor_id: uuid.UUID | None = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,
-    since: AwareDatetime | None = None,
+    since: Instant | None = None,
 ) -> AuditPage:
     """What admins and the security machinery did, newest first."""
     rows, total = await audit.list_entries(

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from api.inputs import Input
 from api.users.schemas import Locale, Name, Phone, TimeZone, UserProfile
 
 Password = Annotated[
@@ -15,8 +16,8 @@ Password = Annotated[
 OpaqueToken = Annotated[str, Field(min_length=16, max_length=128)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(Input):
+    """A request body of the auth domain."""
 
 
 class RegisterRequest(_Strict):

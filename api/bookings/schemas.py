@@ -89,9 +89,7 @@ class TicketOut(BaseModel):
     qr_svg: Annotated[str, Field(description="The QR code as an SVG image")]
 
 
-class CheckInRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CheckInRequest(Input):
     payload: Annotated[str, Field(min_length=10, max_length=200, description="The scanned QR")]
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response, status
-from pydantic import AwareDatetime
 
 from api.auth.dependencies import AdminDep, MaybeUser, OrganizerDep
 from api.bookings import service as bookings_service
@@ -33,6 +32,7 @@ from api.events.schemas import (
     TicketTypeUpdate,
     event_view,
 )
+from api.inputs import Instant
 from api.search import service as search_service
 from api.search.errors import IncompleteGeoFilter
 from api.users.models import User
@@ -83,8 +83,8 @@ def _filters(
     category_id: uuid.UUID | None = None,
     city: Annotated[str | None, Query(max_length=100)] = None,
     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
-    starts_from: AwareDatetime | None = None,
-    starts_to: AwareDatetime | None = None,
+    starts_from: Instant | None = None,
+    starts_to: Instant | None = None,
     price_min: Annotated[int | None, Query(ge=0, le=MAX_PRICE)] = None,
     price_max: Annotated[int | None, Query(ge=0, le=MAX_PRICE)] = None,
     free: bool | None = None,

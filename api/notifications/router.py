@@ -11,11 +11,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
-from pydantic import AwareDatetime
 
 from api.auth.dependencies import AdminDep, CurrentUser
 from api.deps import Public, SessionDep, SettingsDep
 from api.errors import problem_responses
+from api.inputs import Instant
 from api.notifications import catalogue, service
 from api.notifications.channels import twilio_callback_url, twilio_signature, vapid_public_key
 from api.notifications.errors import (
@@ -79,7 +79,7 @@ async def inbox(
     user: CurrentUser,
     session: SessionDep,
     unread: Annotated[bool, Query(description="Only messages not yet read")] = False,
-    before: AwareDatetime | None = None,
+    before: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Inbox:
     """Your in-app messages, newest first, and how many are unread."""

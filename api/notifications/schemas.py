@@ -64,9 +64,7 @@ class Marked(BaseModel):
     marked: int
 
 
-class PushKeys(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PushKeys(Input):
     p256dh: str = Field(min_length=20, max_length=200)
     auth: str = Field(min_length=8, max_length=100)
 
@@ -173,9 +171,7 @@ class TemplateCatalogue(BaseModel):
     triggers: list[TriggerInfo]
 
 
-class PreviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PreviewIn(Input):
     trigger: str = Field(min_length=1, max_length=50)
     channel: Channel
     locale: str = Locale

@@ -8,12 +8,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.inputs import Input
 from api.payments.models import PaymentStatus, RefundStatus
 
 
-class PaymentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PaymentCreate(Input):
     provider: Literal["sandbox", "stripe", "manual"] | None = Field(
         default=None,
         description="Leave out for the platform's card provider; `manual` for bank transfer "
@@ -34,9 +33,7 @@ class PaymentCreate(BaseModel):
     ]
 
 
-class SandboxAuthentication(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SandboxAuthentication(Input):
     succeed: bool = Field(default=True, description="Pass or fail the 3-D Secure challenge")
 
 
@@ -64,9 +61,7 @@ class PaymentOut(BaseModel):
     succeeded_at: datetime | None
 
 
-class RefundCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RefundCreate(Input):
     amount_cents: Annotated[int, Field(gt=0, le=100_000_000)] | None = Field(
         default=None, description="Minor units to give back; leave out to refund what remains"
     )
@@ -89,9 +84,7 @@ class RefundOut(BaseModel):
     succeeded_at: datetime | None
 
 
-class MarkPaid(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MarkPaid(Input):
     reference: Annotated[str, Field(min_length=1, max_length=100)] | None = Field(
         default=None, description="The bank's or box office's reference for the money received"
     )
@@ -102,9 +95,7 @@ class WebhookAck(BaseModel):
     duplicate: bool = Field(description="This event was delivered and handled before")
 
 
-class FeeTerms(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FeeTerms(Input):
     fee_bps: Annotated[int, Field(ge=0, le=10_000, description="250 is 2.5 % of each payment")]
     fee_fixed_cents: Annotated[int, Field(ge=0, le=100_000)] = 0
 

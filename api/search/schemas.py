@@ -6,9 +6,10 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.events.schemas import EventOut
+from api.inputs import Input
 
 
 class SuggestionOut(BaseModel):
@@ -21,9 +22,7 @@ class SuggestionList(BaseModel):
     items: list[SuggestionOut]
 
 
-class ClickIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ClickIn(Input):
     search_id: uuid.UUID = Field(description="`search_id` of the result page")
     event_id: uuid.UUID
     position: Annotated[int, Field(ge=1, le=10_000, description="1-based rank in the results")]

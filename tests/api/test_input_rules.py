@@ -202,3 +202,36 @@ async def test_the_schema_says_what_is_refused(api: Api) -> None:
     assert {"type": "null"} in ticket_update["description"]["anyOf"]
     assert schema["PreferencesUpdate"]["properties"]["preferences"]["uniqueItems"] is True
     assert "uniqueItems" not in schema["LineRequest"]["properties"]["attendees"]["anyOf"][0]
+
+
+async def test_numbers_booleans_and_times_are_what_the_schema_says(api: Api) -> None:
+    """No lax coercion behind the document's back: `0` is not false, `false` is not 0, and a
+    number is not a date."""
+    organizer = await api.signed_in(Role.organizer)
+    event = await create_event(api, organizer)
+    tickets = await api.client.post(
+        f"/events/{event['id']}/ticket-types", json=ticket_body(), headers=organizer.headers
+    )
+    url = f"/events/{event['id']}/ticket-types/{tickets.json()['id']}"
+    for body, field in (
+        ({"price_cents": False}, "body.price_cents"),
+        ({"quantity": "10"}, "body.quantity"),
+        ({"tax_inclusive": 0}, "body.tax_inclusive"),
+        ({"sales_end": 1893456000}, "body.sales_end"),
+    ):
+        response = await api.client.put(url, json=body, headers=organizer.headers)
+        assert response.status_code == 422, (body, response.text)
+        assert response.json()["field"] == field
+    for query in ("starts_to=0.5", "starts_from=1893456000"):
+        response = await api.client.get(f"/events?{query}")
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == f"query.{query.split('=')[0]}"
+    listed = await api.client.get("/events", params={"starts_from": "2026-01-01T00:00:00Z"})
+    assert listed.status_code == 200
+
+
+async def test_the_document_says_where_signing_in_is_optional(api: Api) -> None:
+    paths = (await api.client.get("/openapi.json")).json()["paths"]
+    assert {} in paths["/events"]["get"]["security"]
+    assert {} in paths["/events/{eventId}"]["get"]["security"]
+    assert {} not in paths["/users/profile"]["get"]["security"]
