@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-PLACEHOLDER_SECRET = "dev-only-insecure-secret-change-me"
+# Refused outside development (see _refuse_placeholder_secrets).
+PLACEHOLDER_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105
 
 
 class Settings(BaseSettings):
@@ -100,12 +101,13 @@ class Settings(BaseSettings):
     oauth_github_client_id: str | None = None
     oauth_github_client_secret: SecretStr | None = None
     oauth_github_authorize_url: str = "https://github.com/login/oauth/authorize"
-    oauth_github_token_url: str = "https://github.com/login/oauth/access_token"
+    # The token endpoints below are URLs, not secrets.
+    oauth_github_token_url: str = "https://github.com/login/oauth/access_token"  # noqa: S105
     oauth_github_api_url: str = "https://api.github.com"
     oauth_facebook_client_id: str | None = None
     oauth_facebook_client_secret: SecretStr | None = None
     oauth_facebook_authorize_url: str = "https://www.facebook.com/v19.0/dialog/oauth"
-    oauth_facebook_token_url: str = "https://graph.facebook.com/v19.0/oauth/access_token"
+    oauth_facebook_token_url: str = "https://graph.facebook.com/v19.0/oauth/access_token"  # noqa: S105
     oauth_facebook_graph_url: str = "https://graph.facebook.com/v19.0"
 
     booking_hold_minutes: int = Field(default=15, ge=1, le=24 * 60)

@@ -184,7 +184,7 @@ def _published(snapshot: Path, payment_id: str) -> bool:
         return False
     with duckdb.connect() as reader:
         found = reader.execute(
-            f"select count(*) from '{build / 'fct_payments.parquet'}' where payment_id = ?",  # noqa: S608
+            f"select count(*) from '{build / 'fct_payments.parquet'}' where payment_id = ?",  # noqa: S608 - paths of the published snapshot
             [payment_id],
         ).fetchall()
     return bool(found[0][0])
@@ -209,7 +209,7 @@ def _agrees(url: str, snapshot: Path) -> dict[str, int]:
     assert build is not None
     with duckdb.connect() as reader:
         marts = reader.execute(
-            f"select coalesce(sum(net_cents), 0) from '{build / 'revenue_daily.parquet'}'"  # noqa: S608
+            f"select coalesce(sum(net_cents), 0) from '{build / 'revenue_daily.parquet'}'"  # noqa: S608 - paths of the published snapshot
         ).fetchall()[0][0]
     return {"oltp_net_cents": int(paid) - int(refunded), "marts_net_cents": int(marts)}
 

@@ -332,7 +332,7 @@ def up(
     )
     bin_dir = Path(sys.executable).parent
     # The dashboards sign people in through this API (0.0.0.0 listens; it is not an address).
-    api_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
+    api_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104 - compared, not bound
     # Each helper in its own process group, so stopping it stops its children too.
     helpers = [
         subprocess.Popen(
@@ -345,7 +345,7 @@ def up(
             ],
             start_new_session=True,
         ),
-        subprocess.Popen(  # noqa: S603
+        subprocess.Popen(  # noqa: S603 - our own interpreter and commands
             [
                 str(bin_dir / "dagster"),
                 "dev",
@@ -358,7 +358,7 @@ def up(
             ],
             start_new_session=True,
         ),
-        subprocess.Popen(  # noqa: S603
+        subprocess.Popen(  # noqa: S603 - our own interpreter and commands
             [
                 str(bin_dir / "streamlit"),
                 "run",

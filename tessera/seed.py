@@ -19,7 +19,7 @@ from tessera.activity import seed_activity
 from tessera.campaign import seed_campaign
 from tessera.catalogue import seed_catalogue
 
-DEMO_PASSWORD = "tessera-demo-2026"
+DEMO_PASSWORD = "tessera-demo-2026"  # noqa: S105 - the demo accounts' published password
 DEMO_ACCOUNTS = [
     ("admin@tessera.example.com", "Ada Admin", Role.admin),
     ("organizer@tessera.example.com", "Olu Organizer", Role.organizer),

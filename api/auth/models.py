@@ -42,7 +42,7 @@ class RefreshToken(Base):
 
 class TokenPurpose(enum.StrEnum):
     verify_email = "verify_email"
-    reset_password = "reset_password"
+    reset_password = "reset_password"  # noqa: S105 - the name of a token purpose
 
 
 class UserToken(Base):

@@ -43,7 +43,7 @@ class LoginRequest(_Strict):
 
 class TokenPair(BaseModel):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - OAuth 2 token type
     expires_in: int
     refresh_token: str
     refresh_expires_in: int

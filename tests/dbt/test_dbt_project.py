@@ -23,7 +23,7 @@ DBT = Path(sys.executable).parent / "dbt"
 def _dbt_build(warehouse: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TESSERA_WAREHOUSE_PATH": str(warehouse), "DO_NOT_TRACK": "1"}
     args = ["build", "--profiles-dir", ".", "--target-path", str(tmp_path / "target")]
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(  # noqa: S603 - our venv's dbt
         [str(DBT), *args, "--log-path", str(tmp_path / "logs")],
         cwd=DBT_PROJECT_DIR,
         env=env,

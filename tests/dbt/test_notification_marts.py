@@ -145,7 +145,7 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckD
     path = tmp_path / "tessera.duckdb"
     outbox.land(path)
     env = {**os.environ, "TESSERA_WAREHOUSE_PATH": str(path), "DO_NOT_TRACK": "1"}
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(  # noqa: S603 - our venv's dbt
         [
             str(DBT),
             "build",

@@ -95,7 +95,7 @@ def test_workspace_passes_dagster_definitions_validate(tmp_path: Path) -> None:
         "PATH": _path_with_venv_bin(),
     }
 
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(  # noqa: S603 - our venv's dagster
         [str(VENV_BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
         cwd=REPO_ROOT,
         env=env,

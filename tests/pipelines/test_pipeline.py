@@ -34,7 +34,7 @@ def _snapshot(tmp_path: Path, sql: str, *params: object) -> list[tuple[Any, ...]
     assert build is not None
     with duckdb.connect() as reader:
         for table in build.glob("*.parquet"):
-            reader.execute(f"create view {table.stem} as select * from '{table}'")  # noqa: S608
+            reader.execute(f"create view {table.stem} as select * from '{table}'")  # noqa: S608 - paths of the test's own snapshot
         return reader.execute(sql, list(params)).fetchall()
 
 
