@@ -402,6 +402,7 @@ def preview(
     """A message rendered with the trigger's sample data: the draft given, or the bundled one."""
     if trigger not in catalogue.TRIGGERS:
         raise UnknownTrigger(f"There is no trigger called {trigger!r}.", field="trigger")
+    bundled = text_body is None
     if text_body is None:
         found = catalogue.bundled(trigger, channel, locale)
         if found is None:
@@ -428,6 +429,7 @@ def preview(
                 if marketing
                 else None
             ),
+            trusted=bundled,
         )
     except rendering.TemplateInvalid as exc:  # e.g. past its budget with this base URL
         raise TemplateInvalid(f"The template does not render: {exc}", field=exc.part) from exc

@@ -384,11 +384,12 @@ async def compose(
 ) -> Outgoing:
     """The message as it goes out: rendered from the template version it was planned with (or,
     `bundled`, the bundled wording), its secrets unsealed, its attachments made."""
-    if (
+    admins = (
         not bundled
         and notification.template_id is not None
         and notification.template_version is not None
-    ):
+    )
+    if admins:
         version = await session.get(
             NotificationTemplateVersion, (notification.template_id, notification.template_version)
         )
@@ -420,6 +421,7 @@ async def compose(
         email=email,
         locale=notification.locale,
         unsubscribe_url=unsubscribe if email else None,
+        trusted=not admins,
     )
     message = Outgoing(
         key=notification.idempotency_key,
