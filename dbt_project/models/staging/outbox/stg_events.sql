@@ -12,6 +12,7 @@ select
     cast(payload ->> 'capacity' as integer) as capacity,
     cast(payload ->> 'starts_at' as timestamptz) as starts_at,
     cast(payload ->> 'ends_at' as timestamptz) as ends_at,
+    payload ->> 'timezone' as timezone,
     cast(payload ->> 'published_at' as timestamptz) as published_at,
     cast(payload ->> 'cancelled_at' as timestamptz) as cancelled_at,
     cast(payload ->> 'created_at' as timestamptz) as created_at,

@@ -2,6 +2,7 @@
 with latest as ({{ latest_image('user') }})
 select
     entity_id as user_id,
+    payload ->> 'full_name' as full_name,
     payload ->> 'display_name' as display_name,
     payload ->> 'role' as role,
     payload ->> 'status' as status,
