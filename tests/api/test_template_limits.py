@@ -87,15 +87,12 @@ async def test_a_template_too_expensive_to_render_is_refused_naming_the_field(
     api: Api, field: str, source: str, says: str
 ) -> None:
     admin = await api.signed_in(Role.admin)
-    started = time.thread_time()  # the app runs in this thread, on the test's event loop
     preview = await api.client.post(
         "/admin/notification-templates/preview",
         headers=admin.headers,
         json=_draft(**{field: source}),
     )
-    spent = time.thread_time() - started
     _refused(preview, field, says)
-    assert spent < 2 * costs.CPU_SECONDS + 0.5  # the render is cut short, whatever it asked
     saved = await api.client.post(
         "/admin/notification-templates", headers=admin.headers, json=_draft(**{field: source})
     )
