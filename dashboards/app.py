@@ -1,18 +1,24 @@
-"""Streamlit entry point for the analytics dashboards, which read only the published snapshot."""
+"""Streamlit entry point for the analytics dashboards: sign in with a Tessera account through
+the API, then the pages the account's role may open, which read only the published snapshot."""
 
 import streamlit as st
 
-from dashboards import views
+from dashboards import access, auth
 
 st.set_page_config(page_title="Tessera analytics", page_icon=":material/insights:", layout="wide")
-st.navigation(
-    [
-        st.Page(views.overview, title="Overview", icon=":material/dashboard:", default=True),
-        st.Page(views.revenue, title="Revenue", icon=":material/payments:"),
-        st.Page(views.events, title="Event performance", icon=":material/event:"),
-        st.Page(views.audience, title="Audience", icon=":material/group:"),
-        st.Page(views.search, title="Search analytics", icon=":material/search:"),
-        st.Page(views.notifications, title="Notifications", icon=":material/notifications:"),
-        st.Page(views.finance, title="Finance exports", icon=":material/download:"),
-    ]
-).run()
+sign_in = st.Page(auth.sign_in_page, title="Sign in", icon=":material/login:", url_path="sign-in")
+try:
+    viewer = auth.signed_in_viewer()
+except auth.ApiUnreachable:
+    st.error(auth.UNREACHABLE)
+    st.stop()
+if viewer is None:
+    st.navigation([sign_in], position="hidden").run()
+else:
+    auth.sidebar(viewer)
+    st.navigation(
+        [
+            st.Page(page.script, title=page.title, icon=page.icon, default=index == 0)
+            for index, page in enumerate(access.pages_for(viewer))
+        ]
+    ).run()

@@ -1,5 +1,9 @@
 """The published snapshot, as the dashboards read it: Parquet files under
-`TESSERA_SNAPSHOT_DIR/current`, never the warehouse itself (a pipeline may be writing it)."""
+`TESSERA_SNAPSHOT_DIR/current`, never the warehouse itself (a pipeline may be writing it).
+
+Every page reads through a `Reader` for the signed-in viewer, which keeps to what they may see
+when the data is read: an organizer's reader holds only rows of their own events (keyed by
+their user id, not by a sidebar choice), an analyst's holds no column that names a person."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+
+from dashboards import access
 
 DEFAULT_SNAPSHOT_DIR = "var/snapshot"
 
@@ -43,24 +49,61 @@ def _read(build: str, table: str) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
-def table(build: Path, name: str) -> pd.DataFrame:
-    """A mart of this build (a copy: callers may change it)."""
-    return _read(str(build), name).copy()
+class Reader:
+    """The marts of one build, as one viewer may see them."""
 
+    def __init__(self, build: Path, viewer: access.Viewer) -> None:
+        if not viewer.may_open_dashboards:
+            raise PermissionError(access.refusal(viewer))
+        self.build = build
+        self.viewer = viewer
 
-def minor_units(build: Path) -> dict[str, int]:
-    currencies = table(build, "dim_currencies")
-    if currencies.empty:
-        return {}
-    return dict(zip(currencies["currency_code"], currencies["minor_units"], strict=True))
+    def table(self, name: str) -> pd.DataFrame:
+        """A mart as this viewer may see it (a copy: callers may change it)."""
+        frame = self._rows(name)
+        if not self.viewer.sees_personal_data:
+            frame = frame.drop(columns=sorted(access.PERSONAL_COLUMNS & set(frame.columns)))
+        return frame
 
+    def readable(self, name: str) -> bool:
+        """Whether this viewer reads the mart at all: an organizer only marts whose rows say
+        whose event they are about."""
+        if self.viewer.sees_every_organizer or name in access.REFERENCE_TABLES:
+            return True
+        columns = set(_read(str(self.build), name).columns)
+        return bool(columns & {"organizer_id", "event_id"})
 
-def to_major(build: Path, frame: pd.DataFrame, currency: str, columns: list[str]) -> pd.DataFrame:
-    """Minor units as amounts in the currency (cents to euros, yen stay yen)."""
-    scale = 10 ** minor_units(build).get(currency, 2)
-    for column in columns:
-        frame[column] = frame[column].astype("float64") / scale
-    return frame
+    def holds_personal_data(self, name: str) -> bool:
+        return bool(access.PERSONAL_COLUMNS & set(_read(str(self.build), name).columns))
+
+    def paying_customers(self, filters: Filters) -> int:
+        """People who paid for a ticket within the filters: a count, never who they are."""
+        payments = filters.apply(self._rows("fct_payments"), "sale_date")
+        return int(payments["user_id"].nunique()) if "user_id" in payments else 0
+
+    def minor_units(self) -> dict[str, int]:
+        currencies = self.table("dim_currencies")
+        if currencies.empty:
+            return {}
+        return dict(zip(currencies["currency_code"], currencies["minor_units"], strict=True))
+
+    def _rows(self, name: str) -> pd.DataFrame:
+        frame = _read(str(self.build), name).copy()
+        if self.viewer.sees_every_organizer or name in access.REFERENCE_TABLES:
+            return frame
+        if "organizer_id" in frame:
+            frame = frame[frame["organizer_id"] == self.viewer.user_id]
+        elif "event_id" in frame:
+            frame = frame[frame["event_id"].isin(self._own_events())]
+        else:  # whose rows these are is unknown: none of them are the organizer's to see
+            frame = frame.iloc[0:0]
+        return frame.drop(columns=sorted(access.CROSS_ORGANIZER_COLUMNS & set(frame.columns)))
+
+    def _own_events(self) -> set[str]:
+        events = _read(str(self.build), "dim_events")
+        if events.empty:
+            return set()
+        return set(events.loc[events["organizer_id"] == self.viewer.user_id, "event_id"])
 
 
 @dataclass(frozen=True)
@@ -71,15 +114,18 @@ class Filters:
     categories: tuple[str, ...]
     currency: str | None
 
-    def apply(self, frame: pd.DataFrame, date_column: str | None = None) -> pd.DataFrame:
-        """Rows within the filters, for the columns the frame has."""
+    def apply(
+        self, frame: pd.DataFrame, date_column: str | None = None, *, monthly: bool = False
+    ) -> pd.DataFrame:
+        """Rows within the filters, for the columns the frame has; a monthly row (dated the
+        first of its month) is within the dates when its month overlaps them."""
         if frame.empty:
             return frame
         keep = pd.Series(True, index=frame.index)
         if date_column is not None and date_column in frame:
             days = pd.to_datetime(frame[date_column]).dt.date
             if self.start is not None:
-                keep &= days >= self.start
+                keep &= days >= (self.start.replace(day=1) if monthly else self.start)
             if self.end is not None:
                 keep &= days <= self.end
         if self.organizers and "organizer_id" in frame:
@@ -91,16 +137,32 @@ class Filters:
         return frame[keep]
 
 
-def sidebar_filters(build: Path) -> Filters:
-    """Date range, organizer, category and currency, in the sidebar of every page."""
-    revenue = table(build, "revenue_daily")
-    events = table(build, "dim_events")
+def _date_format(pattern: str) -> str:
+    """Streamlit's date input format closest to a locale's short date pattern."""
+    first = next((ch for ch in pattern if ch in "yMd"), "y")
+    separator = next((ch for ch in pattern if ch in "/.-"), "/")
+    if first == "d":
+        return f"DD{separator}MM{separator}YYYY"
+    if first == "M":
+        return f"MM{separator}DD{separator}YYYY"
+    return f"YYYY{separator}MM{separator}DD"
+
+
+def sidebar_filters(reader: Reader, date_pattern: str) -> Filters:
+    """Date range, organizer, category and currency, in the sidebar of every page. The
+    organizers offered are those the reader holds: an organizer is offered only themselves."""
+    revenue = reader.table("revenue_daily")
+    events = reader.table("dim_events")
     st.sidebar.header("Filters")
     start = end = None
     if not revenue.empty:
         days = pd.to_datetime(revenue["revenue_date"]).dt.date
         chosen = st.sidebar.date_input(
-            "Dates", value=(days.min(), days.max()), min_value=days.min(), max_value=days.max()
+            "Dates",
+            value=(days.min(), days.max()),
+            min_value=days.min(),
+            max_value=days.max(),
+            format=_date_format(date_pattern),  # type: ignore[arg-type]
         )
         if isinstance(chosen, tuple) and len(chosen) == 2:
             start, end = chosen

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboards import data
+from dashboards.formatting import Formatter
 
 EMPTY = (
     "Notification analytics appear here once messages go out: how each campaign's variants "
@@ -92,19 +92,23 @@ def compare_variants(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.assign(lift=lifts, p_value=p_values, hint=hints)
 
 
-def render(build: Path, filters: data.Filters) -> None:
+def render(reader: data.Reader, filters: data.Filters, fmt: Formatter) -> None:
     """The variants of a campaign (all time) and the daily volumes (within the sidebar's
     dates; the other filters do not apply to notifications)."""
-    variants = data.table(build, "notification_variant_conversion")
-    daily = data.table(build, "notifications_daily")
+    variants = reader.table("notification_variant_conversion")
+    daily = reader.table("notifications_daily")
     if variants.empty and daily.empty:
         data.empty_state(EMPTY)
         return
-    _variants(variants)
-    _daily(filters.apply(daily, "notification_date"))
+    _variants(variants, fmt)
+    _daily(filters.apply(daily, "notification_date"), fmt)
 
 
-def _variants(variants: pd.DataFrame) -> None:
+def _chart(chart: alt.TopLevelMixin, fmt: Formatter) -> None:
+    st.altair_chart(chart.configure(locale=fmt.vega_locale()), width="stretch")
+
+
+def _variants(variants: pd.DataFrame, fmt: Formatter) -> None:
     st.subheader("A/B variants")
     if variants.empty:
         data.empty_state("No campaign with variants has been sent yet.")
@@ -125,7 +129,7 @@ def _variants(variants: pd.DataFrame) -> None:
         ignore_index=True,
     )
     st.dataframe(
-        compared[
+        compared.assign(channel=_words(compared["channel"]))[
             [
                 "channel",
                 "variant",
@@ -160,7 +164,7 @@ def _variants(variants: pd.DataFrame) -> None:
             "hint": "Significance",
         },
     )
-    st.altair_chart(
+    _chart(
         alt.Chart(compared)
         .mark_bar()
         .encode(
@@ -177,29 +181,29 @@ def _variants(variants: pd.DataFrame) -> None:
                 alt.Tooltip("hint:N", title="Significance"),
             ],
         ),
-        width="stretch",
+        fmt,
     )
 
 
-def _daily(daily: pd.DataFrame) -> None:
+def _daily(daily: pd.DataFrame, fmt: Formatter) -> None:
     st.subheader("Sent and failed per day")
     if daily.empty:
         data.empty_state("No notifications in these dates.")
         return
     columns = st.columns(5)
-    columns[0].metric("Sent", f"{int(daily['sent'].sum()):,}")
-    columns[1].metric("Delivered", f"{int(daily['delivered'].sum()):,}")
+    columns[0].metric("Sent", fmt.number(daily["sent"].sum()))
+    columns[1].metric("Delivered", fmt.number(daily["delivered"].sum()))
     columns[2].metric(
         "Retried",
-        f"{int(daily['retried'].sum()):,}",
+        fmt.number(daily["retried"].sum()),
         help="Notifications with a failed attempt and another scheduled.",
     )
     columns[3].metric(
         "Failed",
-        f"{int(daily['failed'].sum()):,}",
+        fmt.number(daily["failed"].sum()),
         help="Notifications the provider reported undeliverable (a bounce).",
     )
-    columns[4].metric("Given up", f"{int(daily['dead'].sum()):,}")
+    columns[4].metric("Given up", fmt.number(daily["dead"].sum()))
     per_day = (
         daily.assign(
             notification_date=pd.to_datetime(daily["notification_date"]),
@@ -210,7 +214,7 @@ def _daily(daily: pd.DataFrame) -> None:
         .melt("notification_date", var_name="step", value_name="notifications")
     )
     per_day["step"] = per_day["step"].map({"sent": "Sent", "failed": "Failed or given up"})
-    st.altair_chart(
+    _chart(
         alt.Chart(per_day)
         .mark_line(point=True)
         .encode(
@@ -223,9 +227,13 @@ def _daily(daily: pd.DataFrame) -> None:
                     domain=["Sent", "Failed or given up"], range=["#2f7ed8", "#e4572e"]
                 ),
             ),
-            tooltip=["notification_date:T", "step:N", "notifications:Q"],
+            tooltip=[
+                alt.Tooltip("notification_date:T", title="Day"),
+                alt.Tooltip("step:N", title="Step"),
+                alt.Tooltip("notifications:Q", title="Notifications"),
+            ],
         ),
-        width="stretch",
+        fmt,
     )
     by_trigger = (
         daily.groupby(["trigger", "channel"], as_index=False, dropna=False)[
@@ -235,7 +243,9 @@ def _daily(daily: pd.DataFrame) -> None:
         .sort_values("sent", ascending=False)
     )
     st.dataframe(
-        by_trigger,
+        by_trigger.assign(
+            trigger=_words(by_trigger["trigger"]), channel=_words(by_trigger["channel"])
+        ),
         hide_index=True,
         width="stretch",
         column_config={
@@ -250,3 +260,8 @@ def _daily(daily: pd.DataFrame) -> None:
             "dead": "Given up",
         },
     )
+
+
+def _words(codes: pd.Series) -> pd.Series:
+    """Codes as words: "reminder_24h" -> "Reminder 24h", "sms" -> "Sms"."""
+    return codes.fillna("").astype(str).str.replace("_", " ").str.capitalize()

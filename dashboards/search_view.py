@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboards import data
+from dashboards.formatting import Formatter
 
 TOP_QUERIES = 15
 EMPTY = (
@@ -17,11 +16,11 @@ EMPTY = (
 )
 
 
-def render(build: Path, filters: data.Filters) -> None:
+def render(reader: data.Reader, filters: data.Filters, fmt: Formatter) -> None:
     """Top queries (all time), queries that found nothing, and click-through per day (within
     the sidebar's dates; the other filters do not apply to searches)."""
-    queries = data.table(build, "search_queries")
-    daily = data.table(build, "search_daily")
+    queries = reader.table("search_queries")
+    daily = reader.table("search_daily")
     if queries.empty and daily.empty:
         data.empty_state(EMPTY)
         return
@@ -29,26 +28,30 @@ def render(build: Path, filters: data.Filters) -> None:
     if not daily.empty:
         searches = int(daily["searches"].sum())
         columns = st.columns(3)
-        columns[0].metric("Searches", f"{searches:,}")
+        columns[0].metric("Searches", fmt.number(searches))
         columns[1].metric(
-            "Zero-result rate", f"{daily['zero_result_searches'].sum() / searches:.1%}"
+            "Zero-result rate", fmt.percent(daily["zero_result_searches"].sum() / searches)
         )
         columns[2].metric(
-            "Click-through rate", f"{daily['searches_with_click'].sum() / searches:.1%}"
+            "Click-through rate", fmt.percent(daily["searches_with_click"].sum() / searches)
         )
-    _top_queries(queries)
-    _zero_result_queries(queries)
-    _click_through(daily)
+    _top_queries(queries, fmt)
+    _zero_result_queries(queries, fmt)
+    _click_through(daily, fmt)
 
 
-def _top_queries(queries: pd.DataFrame) -> None:
+def _chart(chart: alt.TopLevelMixin, fmt: Formatter) -> None:
+    st.altair_chart(chart.configure(locale=fmt.vega_locale()), width="stretch")
+
+
+def _top_queries(queries: pd.DataFrame, fmt: Formatter) -> None:
     st.subheader("Top queries")
     if queries.empty:
         data.empty_state("No typed queries yet: people have only browsed with filters.")
         return
     st.caption("All time; queries are grouped lower-cased with spaces collapsed.")
     top = queries.nlargest(TOP_QUERIES, "searches")
-    st.altair_chart(
+    _chart(
         alt.Chart(top)
         .mark_bar()
         .encode(
@@ -62,17 +65,17 @@ def _top_queries(queries: pd.DataFrame) -> None:
             ),
             tooltip=[
                 alt.Tooltip("normalized_query:N", title="Query"),
-                "searches:Q",
+                alt.Tooltip("searches:Q", title="Searches"),
                 alt.Tooltip("click_through_rate:Q", title="Click-through", format=".1%"),
                 alt.Tooltip("zero_result_rate:Q", title="Zero results", format=".1%"),
                 alt.Tooltip("mean_click_position:Q", title="Mean click position", format=".1f"),
             ],
         ),
-        use_container_width=True,
+        fmt,
     )
 
 
-def _zero_result_queries(queries: pd.DataFrame) -> None:
+def _zero_result_queries(queries: pd.DataFrame, fmt: Formatter) -> None:
     if queries.empty:
         return
     st.subheader("Queries that found nothing")
@@ -82,18 +85,13 @@ def _zero_result_queries(queries: pd.DataFrame) -> None:
     if missed.empty:
         data.empty_state("Every query found something.")
         return
+    shown = missed[
+        ["normalized_query", "zero_result_searches", "searches", "zero_result_rate"]
+    ].assign(last_searched_at=[fmt.moment(at) for at in missed["last_searched_at"]])
     st.dataframe(
-        missed[
-            [
-                "normalized_query",
-                "zero_result_searches",
-                "searches",
-                "zero_result_rate",
-                "last_searched_at",
-            ]
-        ],
+        shown,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "normalized_query": "Query",
             "zero_result_searches": "Searches without results",
@@ -101,12 +99,12 @@ def _zero_result_queries(queries: pd.DataFrame) -> None:
             "zero_result_rate": st.column_config.ProgressColumn(
                 "Zero-result rate", min_value=0.0, max_value=1.0, format="percent"
             ),
-            "last_searched_at": st.column_config.DatetimeColumn("Last searched"),
+            "last_searched_at": "Last searched",
         },
     )
 
 
-def _click_through(daily: pd.DataFrame) -> None:
+def _click_through(daily: pd.DataFrame, fmt: Formatter) -> None:
     st.subheader("Click-through and zero results per day")
     if daily.empty:
         data.empty_state("No searches in these dates.")
@@ -117,7 +115,7 @@ def _click_through(daily: pd.DataFrame) -> None:
     rates["rate"] = rates["rate"].map(
         {"click_through_rate": "Click-through", "zero_result_rate": "Zero results"}
     )
-    st.altair_chart(
+    _chart(
         alt.Chart(rates)
         .mark_line(point=True)
         .encode(
@@ -125,11 +123,11 @@ def _click_through(daily: pd.DataFrame) -> None:
             y=alt.Y("share:Q", title=None, axis=alt.Axis(format="%")),
             color=alt.Color("rate:N", title=None, scale=alt.Scale(range=["#2f7ed8", "#e4572e"])),
             tooltip=[
-                "search_date:T",
-                "rate:N",
-                alt.Tooltip("share:Q", format=".1%"),
-                "searches:Q",
+                alt.Tooltip("search_date:T", title="Day"),
+                alt.Tooltip("rate:N", title="Rate"),
+                alt.Tooltip("share:Q", title="Share", format=".1%"),
+                alt.Tooltip("searches:Q", title="Searches"),
             ],
         ),
-        use_container_width=True,
+        fmt,
     )

@@ -1,132 +1,204 @@
-"""The dashboard pages. Each reads the published snapshot and the sidebar's filters."""
+"""The dashboard pages. Each reads the published snapshot through the signed-in viewer's reader,
+within the sidebar's filters, and shows amounts, counts and times formatted for the viewer."""
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
+from dataclasses import dataclass
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards import data, notifications_view, search_view
+from dashboards import access, data, notifications_view, search_view
+from dashboards.formatting import Formatter
 
 NO_SNAPSHOT = (
-    "No snapshot published yet at `{path}`. Run the pipelines (the `refresh` job in the Dagster "
-    "UI, or `make up`, which runs it once) to build and publish one."
+    "No figures are published yet. Run the pipelines (the `refresh` job in the Dagster UI, or "
+    "`make up`, which runs it once) to build and publish them."
 )
+SIGN_IN_FIRST = "Sign in to see the dashboards."
+EVENT_STATUS = {
+    "draft": "Draft",
+    "published": "On sale",
+    "cancelled": "Cancelled",
+    "completed": "Ended",
+}
+SEGMENTS = {
+    "champions": "Champions",
+    "loyal": "Loyal",
+    "new": "New",
+    "at risk": "At risk",
+    "hibernating": "Hibernating",
+    "promising": "Promising",
+}
+EVENT_NAMES = ["event_id", "title", "organizer_name", "category_name", "timezone"]
 
 
-def _start(title: str) -> tuple[Path, data.Filters] | None:
+@dataclass(frozen=True)
+class Page:
+    """What every page starts from: the viewer's reader, the sidebar's filters, the formats."""
+
+    reader: data.Reader
+    filters: data.Filters
+    fmt: Formatter
+
+    @property
+    def viewer(self) -> access.Viewer:
+        return self.reader.viewer
+
+    @property
+    def currency(self) -> str:
+        return self.filters.currency or "EUR"
+
+    def events(self) -> pd.DataFrame:
+        """Names, organizers and time zones of the events the viewer may see."""
+        events = self.reader.table("dim_events")
+        if events.empty:
+            return pd.DataFrame(columns=EVENT_NAMES)
+        return events.reindex(columns=EVENT_NAMES)
+
+    def money(self, values: pd.Series, currency: str | pd.Series | None = None) -> list[str]:
+        currencies = currency if isinstance(currency, pd.Series) else None
+        if currencies is not None:
+            return [self.fmt.money(v, c) for v, c in zip(values, currencies, strict=True)]
+        return [self.fmt.money(v, currency or self.currency) for v in values]
+
+    def chart(self, chart: Any) -> None:
+        """An Altair chart, its numbers and months in the viewer's language."""
+        st.altair_chart(chart.configure(locale=self.fmt.vega_locale()), width="stretch")
+
+
+def _start(title: str) -> Page | None:
     st.title(title)
+    viewer = access.current_viewer()
+    if viewer is None:
+        st.error(SIGN_IN_FIRST)
+        return None
     build = data.current_build()
     if build is None:
-        data.empty_state(NO_SNAPSHOT.format(path=data.snapshot_dir()))
+        data.empty_state(NO_SNAPSHOT)
         return None
-    built = data.manifest(build).get("built_at", "unknown time")
-    st.caption(f"Reading the published snapshot at `{data.snapshot_dir()}` (built {built}).")
-    return build, data.sidebar_filters(build)
-
-
-def _money(build: Path, frame: pd.DataFrame, currency: str | None, *columns: str) -> pd.DataFrame:
-    return data.to_major(build, frame, currency or "EUR", list(columns))
+    reader = data.Reader(build, viewer)
+    fmt = Formatter.of(viewer.locale, viewer.timezone, reader.minor_units())
+    built = data.manifest(build).get("built_at")
+    st.caption(
+        f"Figures as of {fmt.moment(built)}." if built else "Figures of the latest publication."
+    )
+    date_pattern = fmt.locale.date_formats["short"].pattern
+    return Page(reader, data.sidebar_filters(reader, date_pattern), fmt)
 
 
 def overview() -> None:
-    started = _start("Overview")
-    if started is None:
+    page = _start("Overview")
+    if page is None:
         return
-    build, filters = started
-    revenue = filters.apply(data.table(build, "revenue_daily"), "revenue_date")
-    performance = filters.apply(data.table(build, "event_performance"))
-    customers = data.table(build, "customers")
+    filters, fmt = page.filters, page.fmt
+    revenue = filters.apply(page.reader.table("revenue_daily"), "revenue_date")
+    performance = filters.apply(page.reader.table("event_performance"))
     if revenue.empty and performance.empty:
         data.empty_state("Nothing sold yet in this selection.")
         return
-    revenue = _money(
-        build,
-        revenue,
-        filters.currency,
-        "gross_cents",
-        "net_cents",
-        "refunds_cents",
-        "organizer_payout_cents",
-        "platform_take_cents",
-    )
-    gross = revenue["gross_cents"].sum()
+    gross = int(revenue["gross_cents"].sum()) if not revenue.empty else 0
+    refunds = int(revenue["refunds_cents"].sum()) if not revenue.empty else 0
+    net = int(revenue["net_cents"].sum()) if not revenue.empty else 0
     columns = st.columns(5)
-    columns[0].metric(f"Net revenue ({filters.currency})", f"{revenue['net_cents'].sum():,.2f}")
-    columns[1].metric("Tickets sold", f"{int(performance['seats_sold'].sum()):,}")
-    columns[2].metric("Events", f"{len(performance):,}")
-    columns[3].metric("Customers", f"{len(customers):,}")
-    columns[4].metric(
-        "Refund rate", f"{(revenue['refunds_cents'].sum() / gross if gross else 0):.1%}"
+    columns[0].metric(
+        "Net revenue", fmt.money(net, page.currency), help="Sales minus refunds, before fees."
     )
+    columns[1].metric("Tickets sold", fmt.number(performance["seats_sold"].sum()))
+    columns[2].metric("Events", fmt.number(len(performance)))
+    columns[3].metric(
+        "Paying customers",
+        fmt.number(page.reader.paying_customers(filters)),
+        help="People who paid for at least one ticket in this selection.",
+    )
+    columns[4].metric("Refund rate", fmt.percent(refunds / gross if gross else 0))
+    if revenue.empty:
+        return
     daily = revenue.groupby("revenue_date", as_index=False)["net_cents"].sum()
+    daily = daily.assign(
+        net=page.fmt.major_series(daily["net_cents"], page.currency),
+        amount=page.money(daily["net_cents"]),
+    )
     st.subheader("Net revenue per day")
-    st.altair_chart(
+    page.chart(
         alt.Chart(daily)
         .mark_area(opacity=0.4, line=True, point=True)
         .encode(
             x=alt.X("revenue_date:T", title=None),
-            y=alt.Y("net_cents:Q", title=f"Net ({filters.currency})"),
-            tooltip=["revenue_date:T", alt.Tooltip("net_cents:Q", format=",.2f")],
-        ),
-        use_container_width=True,
+            y=alt.Y("net:Q", title=f"Net revenue ({page.currency})"),
+            tooltip=[
+                alt.Tooltip("revenue_date:T", title="Day"),
+                alt.Tooltip("amount:N", title="Net revenue"),
+            ],
+        )
     )
     st.subheader("Top events")
-    names = data.table(build, "dim_events")[["event_id", "title", "organizer_name"]]
     top = (
         revenue.groupby("event_id", as_index=False)["net_cents"]
         .sum()
-        .merge(names, on="event_id", how="left")
+        .merge(page.events(), on="event_id", how="left")
         .sort_values("net_cents", ascending=False)
         .head(10)
     )
     st.dataframe(
-        top[["title", "organizer_name", "net_cents"]].rename(
-            columns={"title": "Event", "organizer_name": "Organizer", "net_cents": "Net"}
+        pd.DataFrame(
+            {
+                "Event": top["title"],
+                "Organizer": top["organizer_name"],
+                "Net revenue": page.money(top["net_cents"]),
+            }
         ),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
 
 
+MONEY_FLOWS = {
+    "gross_cents": "Sales",
+    "refunds_cents": "Refunds",
+    "net_cents": "Net revenue",
+    "tax_cents": "Tax",
+    "provider_fee_cents": "Payment provider fees",
+    "platform_fee_cents": "Platform fees",
+    "organizer_payout_cents": "Organizer payouts",
+}
+
+
 def revenue() -> None:
-    started = _start("Revenue")
-    if started is None:
+    page = _start("Revenue")
+    if page is None:
         return
-    build, filters = started
-    frame = filters.apply(data.table(build, "revenue_daily"), "revenue_date")
+    frame = page.filters.apply(page.reader.table("revenue_daily"), "revenue_date")
     if frame.empty:
         data.empty_state("No revenue in this selection.")
         return
-    money = [
-        "gross_cents",
-        "refunds_cents",
-        "net_cents",
-        "tax_cents",
-        "provider_fee_cents",
-        "platform_fee_cents",
-        "organizer_payout_cents",
-    ]
-    frame = _money(build, frame, filters.currency, *money)
-    events = data.table(build, "dim_events")[["event_id", "category_name", "organizer_name"]]
-    frame = frame.merge(events, on="event_id", how="left")
+    frame = frame.merge(
+        page.events()[["event_id", "category_name", "organizer_name"]], on="event_id", how="left"
+    )
     flows = frame.groupby("revenue_date", as_index=False)[["gross_cents", "refunds_cents"]].sum()
-    long = flows.melt("revenue_date", var_name="flow", value_name="amount")
-    long["flow"] = long["flow"].map({"gross_cents": "Sales", "refunds_cents": "Refunds"})
+    long = flows.melt("revenue_date", var_name="flow", value_name="cents")
+    long = long.assign(
+        flow=long["flow"].map(MONEY_FLOWS),
+        amount=page.fmt.major_series(long["cents"], page.currency),
+        label=page.money(long["cents"]),
+    )
     st.subheader("Sales and refunds over time")
-    st.altair_chart(
+    page.chart(
         alt.Chart(long)
         .mark_bar()
         .encode(
             x=alt.X("yearmonthdate(revenue_date):T", title=None),
-            y=alt.Y("amount:Q", title=filters.currency),
-            color=alt.Color("flow:N", scale=alt.Scale(range=["#2f7ed8", "#e4572e"])),
-            tooltip=["revenue_date:T", "flow:N", alt.Tooltip("amount:Q", format=",.2f")],
-        ),
-        use_container_width=True,
+            y=alt.Y("amount:Q", title=page.currency),
+            color=alt.Color("flow:N", title=None, scale=alt.Scale(range=["#e4572e", "#2f7ed8"])),
+            tooltip=[
+                alt.Tooltip("revenue_date:T", title="Day"),
+                alt.Tooltip("flow:N", title="Flow"),
+                alt.Tooltip("label:N", title="Amount"),
+            ],
+        )
     )
     left, right = st.columns(2)
     for column, title, key in (
@@ -134,32 +206,31 @@ def revenue() -> None:
         (right, "By organizer", "organizer_name"),
     ):
         grouped = frame.groupby(key, as_index=False)["net_cents"].sum().nlargest(12, "net_cents")
-        column.subheader(title)
-        column.altair_chart(
-            alt.Chart(grouped)
-            .mark_bar()
-            .encode(
-                x=alt.X("net_cents:Q", title=f"Net ({filters.currency})"),
-                y=alt.Y(f"{key}:N", sort="-x", title=None),
-                tooltip=[f"{key}:N", alt.Tooltip("net_cents:Q", format=",.2f")],
-            ),
-            use_container_width=True,
+        grouped = grouped.assign(
+            net=page.fmt.major_series(grouped["net_cents"], page.currency),
+            label=page.money(grouped["net_cents"]),
         )
+        with column:
+            st.subheader(title)
+            page.chart(
+                alt.Chart(grouped)
+                .mark_bar()
+                .encode(
+                    x=alt.X("net:Q", title=f"Net revenue ({page.currency})"),
+                    y=alt.Y(f"{key}:N", sort="-x", title=None),
+                    tooltip=[
+                        alt.Tooltip(f"{key}:N", title=title.removeprefix("By ").capitalize()),
+                        alt.Tooltip("label:N", title="Net revenue"),
+                    ],
+                )
+            )
     st.subheader("Where the money goes")
-    totals = frame[money].sum()
+    totals = frame[list(MONEY_FLOWS)].sum()
     st.dataframe(
         pd.DataFrame(
             {
-                "": [
-                    "Gross",
-                    "Refunds",
-                    "Net",
-                    "Tax",
-                    "Provider fees",
-                    "Platform take",
-                    "Organizer payout",
-                ],
-                filters.currency or "": [totals[name] for name in money],
+                "": list(MONEY_FLOWS.values()),
+                f"Amount ({page.currency})": page.money(totals[list(MONEY_FLOWS)]),
             }
         ),
         hide_index=True,
@@ -167,76 +238,102 @@ def revenue() -> None:
 
 
 def events() -> None:
-    started = _start("Event performance")
-    if started is None:
+    page = _start("Event performance")
+    if page is None:
         return
-    build, filters = started
-    performance = filters.apply(data.table(build, "event_performance"))
+    performance = page.filters.apply(page.reader.table("event_performance"))
     if performance.empty:
         data.empty_state("No events in this selection.")
         return
-    shown = performance.sort_values("net_revenue_cents", ascending=False)
+    shown = (
+        performance.drop(columns=["title"])
+        .merge(page.events(), on="event_id", how="left")
+        .sort_values("net_revenue_cents", ascending=False)
+        .reset_index(drop=True)
+    )
+    fmt = page.fmt
+    starts = [
+        fmt.event_time(s, z) for s, z in zip(shown["starts_at"], shown["timezone"], strict=True)
+    ]
+    table = {
+        "Event": shown["title"],
+        "Organizer": shown["organizer_name"],
+        "Status": shown["status"].map(EVENT_STATUS).fillna(shown["status"].str.capitalize()),
+        "Starts (event's time)": starts,
+        "Capacity": shown["capacity"].astype("int64"),
+        "Seats sold": shown["seats_sold"].astype("int64"),
+        "Sell-through": shown["sell_through"],
+        "Seats per day": shown["seats_per_day"],
+        "Pace vs category": shown.get("pace_vs_category"),
+        "Projected sell-out": [fmt.date(d) for d in shown["projected_sellout_date"]],
+        "On waiting list": shown["waitlist_waiting"].astype("int64"),
+        "Checked in": shown["check_in_rate"],
+        "No-shows": shown["no_show_rate"],
+        "Net revenue": page.money(shown["net_revenue_cents"], shown["currency"]),
+    }
     st.dataframe(
-        shown[
-            [
-                "title",
-                "status",
-                "starts_at",
-                "capacity",
-                "seats_sold",
-                "sell_through",
-                "seats_per_day",
-                "pace_vs_category",
-                "projected_sellout_date",
-                "waitlist_waiting",
-                "check_in_rate",
-                "no_show_rate",
-            ]
-        ],
+        pd.DataFrame({name: values for name, values in table.items() if values is not None}),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
-            "sell_through": st.column_config.ProgressColumn(
-                "Sell-through", min_value=0.0, max_value=1.0, format="percent"
-            )
+            "Sell-through": st.column_config.ProgressColumn(
+                min_value=0.0, max_value=1.0, format="percent"
+            ),
+            "Seats per day": st.column_config.NumberColumn(format="%.1f"),
+            "Pace vs category": st.column_config.NumberColumn(
+                format="%.2f x",
+                help="Sell-through against the average of events in the same category "
+                "(1.00 is average).",
+            ),
+            "Checked in": st.column_config.NumberColumn(format="percent"),
+            "No-shows": st.column_config.NumberColumn(format="percent"),
         },
     )
-    titles = dict(
-        zip(shown["title"] + " · " + shown["event_id"].str[:8], shown["event_id"], strict=True)
-    )
-    picked = st.selectbox("Drill down into", list(titles))
+    labels = dict(zip(shown["event_id"], shown["title"] + " · " + pd.Series(starts), strict=True))
+    picked = st.selectbox("Drill down into", list(labels), format_func=labels.__getitem__)
     if picked is None:
         return
-    event = shown[shown["event_id"] == titles[picked]].iloc[0]
+    event = shown[shown["event_id"] == picked].iloc[0]
     columns = st.columns(4)
-    columns[0].metric("Sold", f"{int(event['seats_sold'])} / {int(event['capacity'])}")
-    columns[1].metric("Seats per day", f"{event['seats_per_day']:.1f}")
+    columns[0].metric(
+        "Sold", f"{fmt.number(event['seats_sold'])} / {fmt.number(event['capacity'])}"
+    )
+    columns[1].metric("Seats per day", fmt.decimal(event["seats_per_day"]))
     half = event["days_to_half_sold"]
-    columns[2].metric("Days to 50 % sold", "not yet" if pd.isna(half) else f"{int(half)}")
-    sellout = event["projected_sellout_date"]
-    columns[3].metric("Projected sell-out", "—" if pd.isna(sellout) else str(sellout))
-    curve = data.table(build, "event_sales_daily")
-    curve = curve[curve["event_id"] == event["event_id"]]
+    columns[2].metric("Days to 50 % sold", "not yet" if pd.isna(half) else fmt.number(half))
+    columns[3].metric("Projected sell-out", fmt.date(event["projected_sellout_date"]))
+    _sales_curve(page, event)
+
+
+def _sales_curve(page: Page, event: pd.Series) -> None:
+    curve = page.reader.table("event_sales_daily")
+    curve = curve[curve["event_id"] == event["event_id"]] if not curve.empty else curve
     if curve.empty:
         data.empty_state("No sales yet for this event.")
         return
+    capacity = int(event["capacity"])
     base = alt.Chart(curve).encode(x=alt.X("sales_date:T", title=None))
     sold = base.mark_line(point=True).encode(
         y=alt.Y("seats_cumulative:Q", title="Seats sold"),
-        tooltip=["sales_date:T", "seats:Q", "seats_cumulative:Q"],
+        tooltip=[
+            alt.Tooltip("sales_date:T", title="Day"),
+            alt.Tooltip("seats:Q", title="Seats sold that day"),
+            alt.Tooltip("seats_cumulative:Q", title="Seats sold so far"),
+        ],
     )
-    capacity = (
-        alt.Chart(pd.DataFrame({"capacity": [int(event["capacity"])]}))
+    line = (
+        alt.Chart(pd.DataFrame({"capacity": [capacity]}))
         .mark_rule(strokeDash=[6, 4], color="#e4572e")
-        .encode(y="capacity:Q")
+        .encode(y=alt.Y("capacity:Q"), tooltip=[alt.Tooltip("capacity:Q", title="Capacity")])
     )
-    layers = [sold, capacity]
+    layers = [sold, line]
+    sellout = event["projected_sellout_date"]
     if not pd.isna(sellout):
         last = curve.sort_values("sales_date").iloc[-1]
         projection = pd.DataFrame(
             {
                 "sales_date": [last["sales_date"], pd.Timestamp(sellout)],
-                "seats_cumulative": [last["seats_cumulative"], int(event["capacity"])],
+                "seats_cumulative": [last["seats_cumulative"], capacity],
             }
         )
         layers.append(
@@ -245,96 +342,126 @@ def events() -> None:
             .encode(x="sales_date:T", y="seats_cumulative:Q")
         )
     st.subheader("Cumulative sales against capacity")
-    st.altair_chart(alt.layer(*layers), use_container_width=True)
+    page.chart(alt.layer(*layers))
+
+
+FUNNEL_STEPS = {
+    "views": "Viewed",
+    "bookings_started": "Booking started",
+    "bookings_confirmed": "Confirmed",
+    "payments_succeeded": "Paid",
+}
 
 
 def audience() -> None:
-    started = _start("Audience")
-    if started is None:
+    page = _start("Audience")
+    if page is None:
         return
-    build, filters = started
-    funnel = filters.apply(data.table(build, "funnel_daily"), "funnel_date")
+    fmt = page.fmt
+    funnel = page.filters.apply(page.reader.table("funnel_daily"), "funnel_date")
     if not funnel.empty:
         steps = pd.DataFrame(
             {
-                "step": ["Viewed", "Booking started", "Confirmed", "Paid"],
-                "count": [
-                    int(funnel[c].sum())
-                    for c in (
-                        "views",
-                        "bookings_started",
-                        "bookings_confirmed",
-                        "payments_succeeded",
-                    )
-                ],
+                "step": list(FUNNEL_STEPS.values()),
+                "count": [int(funnel[column].sum()) for column in FUNNEL_STEPS],
             }
         )
         st.subheader("Funnel")
-        st.altair_chart(
+        page.chart(
             alt.Chart(steps)
             .mark_bar()
             .encode(
-                x=alt.X("count:Q"),
+                x=alt.X("count:Q", title="Count", axis=alt.Axis(format=",d", tickMinStep=1)),
                 y=alt.Y("step:N", sort=None, title=None),
-                tooltip=["step:N", "count:Q"],
-            ),
-            use_container_width=True,
+                tooltip=[
+                    alt.Tooltip("step:N", title="Step"),
+                    alt.Tooltip("count:Q", title="Count"),
+                ],
+            )
         )
         started_count = max(1, int(funnel["bookings_started"].sum()))
         paid_attempts = int(funnel["payments_succeeded"].sum() + funnel["payments_failed"].sum())
         left, right = st.columns(2)
-        left.metric("Holds that lapsed", f"{funnel['holds_expired'].sum() / started_count:.1%}")
+        left.metric("Holds that lapsed", fmt.percent(funnel["holds_expired"].sum() / started_count))
         right.metric(
             "Payments that failed",
-            f"{funnel['payments_failed'].sum() / max(1, paid_attempts):.1%}",
+            fmt.percent(funnel["payments_failed"].sum() / max(1, paid_attempts)),
         )
-    cohorts = data.table(build, "cohort_retention")
-    if not cohorts.empty:
-        cohorts["cohort"] = pd.to_datetime(cohorts["cohort_month"]).dt.strftime("%Y-%m")
-        st.subheader("Cohort retention")
-        st.altair_chart(
-            alt.Chart(cohorts)
-            .mark_rect()
-            .encode(
-                x=alt.X("months_since_first:O", title="Months after first purchase"),
-                y=alt.Y("cohort:O", title="First purchase"),
-                color=alt.Color("retention:Q", scale=alt.Scale(scheme="blues")),
-                tooltip=[
-                    "cohort:O",
-                    "months_since_first:O",
-                    "active_customers:Q",
-                    alt.Tooltip("retention:Q", format=".0%"),
-                ],
+    else:
+        data.empty_state("No views or bookings in this selection.")
+    if not page.viewer.sees_every_organizer:
+        st.caption(
+            "Cohorts and customer segments are measured across every organizer's customers, "
+            "so they are shown to analysts, finance and admins."
+        )
+        return
+    _cohorts(page)
+    _segments(page)
+
+
+def _cohorts(page: Page) -> None:
+    cohorts = page.reader.table("cohort_retention")
+    if cohorts.empty:
+        return
+    cohorts["cohort"] = pd.to_datetime(cohorts["cohort_month"]).dt.strftime("%Y-%m")
+    st.subheader("Cohort retention")
+    page.chart(
+        alt.Chart(cohorts)
+        .mark_rect()
+        .encode(
+            x=alt.X("months_since_first:O", title="Months after first purchase"),
+            y=alt.Y("cohort:O", title="First purchase"),
+            color=alt.Color(
+                "retention:Q",
+                title="Bought again",
+                scale=alt.Scale(scheme="blues"),
+                legend=alt.Legend(format=".0%"),
             ),
-            use_container_width=True,
+            tooltip=[
+                alt.Tooltip("cohort:O", title="First purchase"),
+                alt.Tooltip("months_since_first:O", title="Months after"),
+                alt.Tooltip("active_customers:Q", title="Customers buying"),
+                alt.Tooltip("retention:Q", title="Share of the cohort", format=".0%"),
+            ],
         )
-    customers = data.table(build, "customers")
+    )
+
+
+def _segments(page: Page) -> None:
+    customers = page.reader.table("customers")
     if customers.empty:
         data.empty_state("No customers yet.")
         return
     st.subheader("Segments")
     segments = customers.groupby("segment", as_index=False).size()
-    st.altair_chart(
+    segments["segment"] = segments["segment"].map(SEGMENTS).fillna(segments["segment"])
+    page.chart(
         alt.Chart(segments)
         .mark_arc(innerRadius=60)
-        .encode(theta="size:Q", color="segment:N", tooltip=["segment:N", "size:Q"]),
-        use_container_width=True,
+        .encode(
+            theta=alt.Theta("size:Q", title="Customers"),
+            color=alt.Color("segment:N", title="Segment"),
+            tooltip=[
+                alt.Tooltip("segment:N", title="Segment"),
+                alt.Tooltip("size:Q", title="Customers"),
+            ],
+        )
     )
-    st.metric("Repeat customers", f"{customers['repeat_customer'].mean():.1%}")
+    st.metric("Repeat customers", page.fmt.percent(customers["repeat_customer"].mean()))
 
 
 def search() -> None:
-    started = _start("Search analytics")
-    if started is None:
+    page = _start("Search analytics")
+    if page is None:
         return
-    search_view.render(*started)
+    search_view.render(page.reader, page.filters, page.fmt)
 
 
 def notifications() -> None:
-    started = _start("Notifications")
-    if started is None:
+    page = _start("Notifications")
+    if page is None:
         return
-    notifications_view.render(*started)
+    notifications_view.render(page.reader, page.filters, page.fmt)
 
 
 REPORTS = {
@@ -346,45 +473,57 @@ REPORTS = {
 
 
 def finance() -> None:
-    started = _start("Finance exports")
-    if started is None:
+    page = _start("Finance exports")
+    if page is None:
         return
-    build, filters = started
     st.write(
-        "Amounts are in minor units (cents) with their ISO currency, as in the ledger. "
-        "The date filter applies; organizer, category and currency filters do too."
+        "Files for machines: amounts are integers in minor units (cents; yen as yen) with "
+        "their ISO currency beside them, as in the ledger, and times are UTC. The date filter "
+        "applies, and so do the organizer, category and currency filters."
     )
     for label, (name, date_column) in REPORTS.items():
-        frame = filters.apply(data.table(build, name), date_column)
         st.subheader(label)
-        st.caption(f"{len(frame):,} rows")
-        columns = st.columns(3)
-        columns[0].download_button(
-            "CSV",
-            frame.to_csv(index=False).encode(),
-            f"{name}.csv",
-            "text/csv",
-            key=f"{name}-csv",
+        if not page.reader.readable(name):
+            st.caption("Covers every organizer together: finance and admins download it.")
+            continue
+        if page.reader.holds_personal_data(name) and not page.viewer.sees_personal_data:
+            st.warning(
+                "Names buyers and their email addresses, so it is for finance and admins: "
+                "analysts do not download it.",
+                icon=":material/lock:",
+            )
+            continue
+        frame = page.filters.apply(
+            page.reader.table(name), date_column, monthly=date_column == "month"
         )
-        workbook = io.BytesIO()
-        with pd.ExcelWriter(workbook, engine="xlsxwriter") as writer:
-            _excel_safe(frame).to_excel(writer, index=False, sheet_name=name[:31])
-        columns[1].download_button(
-            "XLSX",
-            workbook.getvalue(),
-            f"{name}.xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            key=f"{name}-xlsx",
-        )
-        parquet = io.BytesIO()
-        frame.to_parquet(parquet, index=False)
-        columns[2].download_button(
-            "Parquet",
-            parquet.getvalue(),
-            f"{name}.parquet",
-            "application/octet-stream",
-            key=f"{name}-parquet",
-        )
+        st.caption(f"{page.fmt.number(len(frame))} {'row' if len(frame) == 1 else 'rows'}")
+        _downloads(name, frame)
+
+
+def _downloads(name: str, frame: pd.DataFrame) -> None:
+    columns = st.columns(3)
+    columns[0].download_button(
+        "CSV", frame.to_csv(index=False).encode(), f"{name}.csv", "text/csv", key=f"{name}-csv"
+    )
+    workbook = io.BytesIO()
+    with pd.ExcelWriter(workbook, engine="xlsxwriter") as writer:
+        _excel_safe(frame).to_excel(writer, index=False, sheet_name=name[:31])
+    columns[1].download_button(
+        "XLSX",
+        workbook.getvalue(),
+        f"{name}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{name}-xlsx",
+    )
+    parquet = io.BytesIO()
+    frame.to_parquet(parquet, index=False)
+    columns[2].download_button(
+        "Parquet",
+        parquet.getvalue(),
+        f"{name}.parquet",
+        "application/octet-stream",
+        key=f"{name}-parquet",
+    )
 
 
 def _excel_safe(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,33 +1,44 @@
-"""The dashboards say when no snapshot is published, and which snapshot they read."""
+"""The dashboards say when no figures are published, and when they were, without naming the
+server's folders."""
 
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
+from tests.dashboards.support import shown, signed_in
+from tests.dashboards.world import World
 
 
-def test_home_says_no_snapshot_when_none_is_published(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_home_says_no_figures_are_published_yet(
+    dashboards: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TESSERA_SNAPSHOT_DIR", str(tmp_path / "snapshot"))
 
-    app = AppTest.from_file(str(APP)).run()
+    app = signed_in(dashboards.account("analyst"))
 
-    assert not app.exception
-    assert "No snapshot published yet" in app.info[0].value
+    assert "No figures are published yet" in app.info[0].value
+    assert str(tmp_path) not in shown(app).text
 
 
-def test_home_names_the_snapshot_it_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_home_says_when_the_figures_were_built(dashboards: World) -> None:
+    app = signed_in(dashboards.account("admin"))
+
+    [caption] = [c.value for c in app.caption if c.value.startswith("Figures as of ")]
+    assert caption.endswith(" UTC.")  # the admin's own time zone
+    assert dashboards.snapshot not in shown(app).text
+
+
+def test_an_empty_build_gives_a_friendly_empty_state(
+    dashboards: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     snapshot = tmp_path / "snapshot"
     build = snapshot / "builds" / "20260101T000000Z"
     build.mkdir(parents=True)
     (snapshot / "current").symlink_to(build)
     monkeypatch.setenv("TESSERA_SNAPSHOT_DIR", str(snapshot))
 
-    app = AppTest.from_file(str(APP)).run()
+    app = signed_in(dashboards.account("admin"))
 
     assert not app.exception
-    assert str(snapshot) in app.caption[0].value
-    assert "Nothing sold yet" in app.info[0].value  # an empty build: a friendly empty state
+    assert "Nothing sold yet" in app.info[0].value
+    assert str(snapshot) not in shown(app).text

@@ -13,6 +13,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards.notifications_view import EMPTY, two_proportion_z_test
+from tests.dashboards.support import signed_in, visit
+from tests.dashboards.world import World
 
 VARIANT_COLUMNS = [
     "campaign",
@@ -43,12 +45,6 @@ DAILY_COLUMNS = [
     "failed",
     "dead",
 ]
-
-
-def _page() -> None:
-    from dashboards import views
-
-    views.notifications()
 
 
 def _publish(tmp_path: Path, tables: dict[str, pd.DataFrame]) -> Path:
@@ -98,11 +94,10 @@ def _day(day: str, *, sent: int, delivered: int, failed: int, dead: int) -> dict
     }
 
 
-def _run(snapshot: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+def _run(world: World, snapshot: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The page as an analyst opens it, on this snapshot."""
     monkeypatch.setenv("TESSERA_SNAPSHOT_DIR", str(snapshot))
-    page = AppTest.from_function(_page, default_timeout=30).run()
-    assert not page.exception, page.exception
-    return page
+    return visit(signed_in(world.account("analyst")), "notifications")
 
 
 def test_z_test_matches_the_textbook_pooled_test() -> None:
@@ -121,14 +116,18 @@ def test_z_test_matches_the_textbook_pooled_test() -> None:
     assert not math.isnan(same.z)
 
 
-def test_renders_an_empty_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    page = _run(_publish(tmp_path, {}), monkeypatch)
+def test_renders_an_empty_snapshot(
+    dashboards: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = _run(dashboards, _publish(tmp_path, {}), monkeypatch)
 
     assert page.title[0].value == "Notifications"
     assert EMPTY in page.info[0].value
 
 
-def test_renders_marts_without_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_renders_marts_without_rows(
+    dashboards: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     snapshot = _publish(
         tmp_path,
         {
@@ -137,13 +136,13 @@ def test_renders_marts_without_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         },
     )
 
-    page = _run(snapshot, monkeypatch)
+    page = _run(dashboards, snapshot, monkeypatch)
 
     assert EMPTY in page.info[0].value
 
 
 def test_shows_variants_with_a_significance_hint_and_the_daily_volumes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dashboards: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     variants = pd.DataFrame(
         [
@@ -164,7 +163,7 @@ def test_shows_variants_with_a_significance_hint_and_the_daily_volumes(
         {"notification_variant_conversion": variants, "notifications_daily": daily},
     )
 
-    page = _run(snapshot, monkeypatch)
+    page = _run(dashboards, snapshot, monkeypatch)
 
     campaigns = page.selectbox[0]
     assert campaigns.options == ["new_event:email", "reminder_24h:email"]  # latest sent first
