@@ -24,6 +24,7 @@ DEMO_ACCOUNTS = [
     ("admin@tessera.example.com", "Ada Admin", Role.admin),
     ("organizer@tessera.example.com", "Olu Organizer", Role.organizer),
     ("finance@tessera.example.com", "Fen Finance", Role.finance),
+    ("analyst@tessera.example.com", "Ana Analyst", Role.analyst),
     ("attendee@tessera.example.com", "Ari Attendee", Role.attendee),
 ]
 _ROLE_WEIGHTS = [(Role.attendee, 85), (Role.organizer, 12), (Role.finance, 2), (Role.admin, 1)]

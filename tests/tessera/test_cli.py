@@ -43,16 +43,16 @@ def test_migrate_then_seed_loads_demo_users_once(database: Path, tmp_path: Path)
     assert migrated.exit_code == 0, migrated.output
     seeded = runner.invoke(app, ["seed", "--users", "25", "--events", "40", "--bookings", "150"])
     assert seeded.exit_code == 0, seeded.output
-    assert "created 29 users and 40 events" in seeded.output
+    assert "created 30 users and 40 events" in seeded.output
 
     roles = dict(_rows(database, "SELECT role, count(*) FROM users GROUP BY role"))
-    assert min(roles["admin"], roles["organizer"], roles["finance"]) >= 1
-    assert sum(roles.values()) == 29
+    assert min(roles["admin"], roles["organizer"], roles["finance"], roles["analyst"]) >= 1
+    assert sum(roles.values()) == 30
     # Seeding goes through the service layer, so the outbox saw every account.
     [(registered,)] = _rows(
         database, "SELECT count(*) FROM outbox WHERE event_type = 'user.registered'"
     )
-    assert registered == 29
+    assert registered == 30
     days = _rows(database, "SELECT count(DISTINCT date(created_at)) FROM users")
     assert days[0][0] > 5  # sign-ups spread over time, as real ones are
 
@@ -118,7 +118,7 @@ def test_migrate_then_seed_loads_demo_users_once(database: Path, tmp_path: Path)
 
     again = runner.invoke(app, ["seed", "--users", "25"])
     assert "already present" in again.output
-    assert _rows(database, "SELECT count(*) FROM users")[0][0] == 29
+    assert _rows(database, "SELECT count(*) FROM users")[0][0] == 30
 
 
 def test_worker_delivers_what_was_left(database: Path, tmp_path: Path) -> None:
