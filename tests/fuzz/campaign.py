@@ -154,9 +154,7 @@ def _config(folder: Path, ids: dict[str, str]) -> Path:
     for name, value in ids.items():
         lines += [f"[dictionaries.{name}]", f'values = ["{value}"]', ""]
     lines.append("[parameters]")
-    lines += [
-        f'"path.{name}" = {{ dictionary = "{name}", probability = 0.9 }}' for name in ids
-    ]
+    lines += [f'"path.{name}" = {{ dictionary = "{name}", probability = 0.9 }}' for name in ids]
     path = folder / "schemathesis.toml"
     path.write_text("\n".join(lines) + "\n")
     return path
