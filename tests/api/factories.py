@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from api.audit import AuditEntry
+from api.notifications import worker
 from api.outbox import OutboxEvent
 from api.users import service as users
 from api.users.models import Role
@@ -123,6 +124,13 @@ class Api:
         match = re.search(r"code is (\d{6})", texts[-1])
         assert match
         return match.group(1)
+
+    async def deliver_notifications(self, **options: Any) -> worker.Pass:
+        """One pass of the notification worker: plan what the outbox calls for and send it."""
+        state = self.app.state
+        return await worker.run_once(
+            state.sessionmaker, state.settings, state.notification_providers, **options
+        )
 
     async def outbox(self, event_type: str | None = None) -> list[OutboxEvent]:
         async with self.app.state.sessionmaker() as session:

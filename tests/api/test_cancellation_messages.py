@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from api.notifications import planner, worker
+from api.notifications import planner
 from api.outbox import OutboxEvent
 from api.payments import service as payments_service
 from api.users.models import Role
@@ -25,11 +25,6 @@ EVENT_CANCELLATION = f"{TITLE} is cancelled"
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
     return {"rate_limit_login_ip": "1000/minute"}
-
-
-async def _run(api: Api) -> worker.Pass:
-    state = api.app.state
-    return await worker.run_once(state.sessionmaker, state.settings, state.notification_providers)
 
 
 async def _paid_booking(api: Api, event: dict[str, Any]) -> tuple[TestUser, dict[str, Any]]:
@@ -65,19 +60,19 @@ async def test_a_buyer_who_cancelled_just_before_the_event_was_cancelled_is_told
     api: Api,
 ) -> None:
     early, stayed = await _scenario(api)
-    await _run(api)
+    await api.deliver_notifications()
     # The buyer who cancelled hears about their own cancellation only: the event's message
     # ("your booking is cancelled and refunded") is about bookings it cancelled.
     assert _cancellation_subjects(api, early.email) == [OWN_CANCELLATION]
     # The buyer whose booking the event's cancellation cancelled gets that message only.
     assert _cancellation_subjects(api, stayed.email) == [EVENT_CANCELLATION]
-    await _run(api)
+    await api.deliver_notifications()
     assert _cancellation_subjects(api, early.email) == [OWN_CANCELLATION]
 
     # Both are refunded and told so.
     state = api.app.state
     await payments_service.refund_cancelled_bookings(state.sessionmaker, state.payment_providers)
-    await _run(api)
+    await api.deliver_notifications()
     for buyer in (early, stayed):
         assert len([m for m in api.mails(buyer.email) if "refund" in m["Subject"].lower()]) == 1
 

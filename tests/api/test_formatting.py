@@ -15,7 +15,6 @@ from pypdf import PdfReader
 
 from api import pdf
 from api.formatting import format_day, format_moment, format_money, format_rate, major_units
-from api.notifications import worker
 from api.payments import service as payments_service
 from api.users.models import Role
 from tests.api.factories import Api, TestUser
@@ -83,11 +82,6 @@ def settings_overrides() -> dict[str, object]:
     return {"rate_limit_login_ip": "1000/minute"}
 
 
-async def _run(api: Api) -> worker.Pass:
-    state = api.app.state
-    return await worker.run_once(state.sessionmaker, state.settings, state.notification_providers)
-
-
 def _pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
@@ -132,7 +126,7 @@ async def test_a_german_reader_gets_german_amounts_in_mail_tickets_invoice_and_c
     )
     assert german.status_code == 200, german.text
     owner, booking = await _paid(api, buyer, currency="EUR", price=123456)
-    await _run(api)
+    await api.deliver_notifications()
     amount = f"1.234,56{NBSP}€"
     confirmation = _mail(api, buyer.email, "Deine Tickets")
     assert f"1 Ticket(s), {amount}." in _plain(confirmation)
@@ -147,7 +141,7 @@ async def test_a_german_reader_gets_german_amounts_in_mail_tickets_invoice_and_c
     assert cancelled.status_code == 200, cancelled.text
     state = api.app.state
     await payments_service.refund_cancelled_bookings(state.sessionmaker, state.payment_providers)
-    await _run(api)
+    await api.deliver_notifications()
     # The refund has English wording only; the amount is still in the reader's format.
     refund = _mail(api, buyer.email, "refund")
     assert f"we refunded {amount} for booking" in _plain(refund)
@@ -164,7 +158,7 @@ async def test_yen_and_dinar_are_shown_with_their_own_minor_digits_end_to_end(
     buyer = await api.signed_in()
     _, booking = await _paid(api, buyer, currency=currency, price=price, seats=2)
     assert (booking["currency"], booking["total_cents"]) == (currency, 2 * price)
-    await _run(api)
+    await api.deliver_notifications()
     confirmation = _mail(api, buyer.email, "Your tickets")
     assert f"2 ticket(s), {total}." in _plain(confirmation)
     html = confirmation.get_body(preferencelist=("html",))

@@ -12,7 +12,6 @@ from pypdf import PdfReader
 
 from api.bookings import service as bookings_service
 from api.db import utcnow
-from api.notifications import worker
 from api.payments import service as payments_service
 from api.users.models import Role
 from tests.api.factories import Api, TestUser
@@ -25,11 +24,6 @@ from tests.api.test_waitlist import _join
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
     return {"rate_limit_login_ip": "1000/minute"}
-
-
-async def _run(api: Api) -> worker.Pass:
-    state = api.app.state
-    return await worker.run_once(state.sessionmaker, state.settings, state.notification_providers)
 
 
 def _text(api: Api, to: str, subject_part: str) -> str:
@@ -49,13 +43,13 @@ async def test_a_freed_seat_is_offered_to_the_waitlist_by_email(api: Api) -> Non
     assert (await _join(api, fan, event)).status_code == 201
     cancelled = await api.client.post(f"/bookings/{booking['id']}/cancel", headers=owner.headers)
     assert cancelled.status_code == 200, cancelled.text
-    await _run(api)
+    await api.deliver_notifications()
     body = _text(api, fan.email, "is yours")
     assert "held for you until" in body
     assert "/bookings/" in body
     # The holder hears the booking was cancelled (it was confirmed), once.
     assert "is cancelled" in _text(api, holder.email, "is cancelled")
-    await _run(api)
+    await api.deliver_notifications()
     assert len(api.mails(fan.email)) == 1
 
 
@@ -65,12 +59,12 @@ async def test_a_refund_mails_the_credit_note(api: Api) -> None:
     buyer = await api.signed_in()
     booking = (await _book(api, buyer, event, (0, 1))).json()
     assert (await _pay(api, buyer, booking, "pm_card_visa")).json()["status"] == "succeeded"
-    await _run(api)
+    await api.deliver_notifications()
     cancelled = await api.client.post(f"/bookings/{booking['id']}/cancel", headers=owner.headers)
     assert cancelled.status_code == 200, cancelled.text
     state = api.app.state
     await payments_service.refund_cancelled_bookings(state.sessionmaker, state.payment_providers)
-    await _run(api)
+    await api.deliver_notifications()
     [refund] = [m for m in api.mails(buyer.email) if "refund" in m["Subject"].lower()]
     [pdf] = [p for p in refund.iter_attachments() if p.get_content_type() == "application/pdf"]
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.get_content())).pages)
@@ -100,7 +94,7 @@ async def test_reminders_a_day_and_an_hour_before_in_the_persons_language(api: A
     )
     assert german.status_code == 200, german.text
     event = await _starting_soon(api, buyer)
-    await _run(api)
+    await api.deliver_notifications()
     confirmation = _text(api, buyer.email, "Deine Tickets")
     assert "Hallo" in confirmation
     starts = event["starts_at"]
@@ -108,7 +102,7 @@ async def test_reminders_a_day_and_an_hour_before_in_the_persons_language(api: A
     async with api.app.state.sessionmaker() as session:
         await bookings_service.announce_reminders(session, now=start - timedelta(hours=23))
         await session.commit()
-    await _run(api)
+    await api.deliver_notifications()
     day_before = [m for m in api.mails(buyer.email) if m["Subject"].startswith("Morgen")]
     assert len(day_before) == 1
     assert any(p.get_filename().startswith("tickets-") for p in day_before[0].iter_attachments())
@@ -117,7 +111,7 @@ async def test_reminders_a_day_and_an_hour_before_in_the_persons_language(api: A
     async with api.app.state.sessionmaker() as session:
         await bookings_service.announce_reminders(session, now=start - timedelta(minutes=50))
         await session.commit()
-    await _run(api)
+    await api.deliver_notifications()
     # No German wording for the last reminder: English, the fallback.
     assert "Have your tickets ready" in _text(api, buyer.email, "Starting soon")
     inbox = (await api.client.get("/notifications", headers=buyer.headers)).json()
@@ -133,7 +127,7 @@ async def test_names_are_escaped_in_html_and_left_alone_in_text(api: Api) -> Non
     owner = await api.signed_in(Role.organizer)
     event = await published_event(api, owner, tickets=[ticket_body(price_cents=0, quantity=5)])
     await _book(api, buyer, event, (0, 1))
-    await _run(api)
+    await api.deliver_notifications()
     [mail] = api.mails(buyer.email)
     html = mail.get_body(preferencelist=("html",))
     text = mail.get_body(preferencelist=("plain",))

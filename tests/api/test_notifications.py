@@ -88,13 +88,6 @@ def settings_overrides(smtp: tuple[Mailbox, int], twilio: HttpService) -> dict[s
     }
 
 
-async def _run(api: Api, **kw: Any) -> worker.Pass:
-    state = api.app.state
-    return await worker.run_once(
-        state.sessionmaker, state.settings, state.notification_providers, **kw
-    )
-
-
 async def _paid_booking(
     api: Api, quantity: int = 2
 ) -> tuple[TestUser, dict[str, Any], dict[str, Any]]:
@@ -128,7 +121,7 @@ async def test_booking_confirmation_arrives_over_smtp_with_tickets_invoice_and_c
 ) -> None:
     mailbox, _ = smtp
     buyer, event, booking = await _paid_booking(api, quantity=2)
-    result = await _run(api)
+    result = await api.deliver_notifications()
     assert result.dead == 0
     [mail] = [m for m in mailbox.messages if m["To"] == buyer.email]
     assert mail["Subject"] == f"Your tickets for {event['title']}"
@@ -176,14 +169,14 @@ async def test_booking_confirmation_arrives_over_smtp_with_tickets_invoice_and_c
         await api.client.post(f"/notifications/{item}/read", headers=stranger.headers)
     ).status_code == 404
     # A second round sends nothing again.
-    again = await _run(api)
+    again = await api.deliver_notifications()
     assert again.sent == 0
     assert len([m for m in mailbox.messages if m["To"] == buyer.email]) == 1
 
 
 async def test_admin_sees_each_message_and_its_attempts(api: Api) -> None:
     buyer, event, _ = await _paid_booking(api)
-    await _run(api)
+    await api.deliver_notifications()
     admin = await api.signed_in(Role.admin)
     page = await api.client.get(
         "/admin/notifications",
@@ -225,7 +218,7 @@ async def test_text_messages_go_through_twilio_and_its_status_callback_is_verifi
     owner = await api.signed_in(Role.organizer)
     event = await published_event(api, owner, tickets=[ticket_body(price_cents=0, quantity=5)])
     await _book(api, buyer, event, (0, 1))
-    await _run(api)
+    await api.deliver_notifications()
     [request] = twilio.requests
     assert request.path == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
     expected_auth = base64.b64encode(f"{TWILIO_SID}:{TWILIO_TOKEN}".encode()).decode()
@@ -268,7 +261,7 @@ async def test_twilio_refusing_a_number_dead_letters_at_once(api: Api, twilio: H
     owner = await api.signed_in(Role.organizer)
     event = await published_event(api, owner, tickets=[ticket_body(price_cents=0, quantity=5)])
     await _book(api, buyer, event, (0, 1))
-    result = await _run(api)
+    result = await api.deliver_notifications()
     assert result.dead == 1
     [sms] = await _notifications(api, channel="sms")
     assert sms.status == NotificationStatus.dead
@@ -310,7 +303,7 @@ async def test_web_push_is_encrypted_for_the_browser_and_expired_subscriptions_g
     owner = await api.signed_in(Role.organizer)
     event = await published_event(api, owner, tickets=[ticket_body(price_cents=0, quantity=5)])
     await _book(api, buyer, event, (0, 1))
-    await _run(api)
+    await api.deliver_notifications()
     [request] = push_service.requests
     assert request.headers["content-encoding"] == "aes128gcm"
     assert request.headers["authorization"].startswith("vapid t=")
@@ -323,7 +316,7 @@ async def test_web_push_is_encrypted_for_the_browser_and_expired_subscriptions_g
     push_service.answers.append((410, {}))
     second = await published_event(api, owner, tickets=[ticket_body(price_cents=0, quantity=5)])
     await _book(api, buyer, second, (0, 1))
-    await _run(api)
+    await api.deliver_notifications()
     left = (await api.client.get("/users/me/push-subscriptions", headers=buyer.headers)).json()
     assert left == []
     dead = [
@@ -389,7 +382,7 @@ async def test_preferences_keep_transactional_email_and_need_opt_in_for_marketin
     async with api.app.state.sessionmaker() as session:
         await bookings_service.announce_reminders(session, now=starts - timedelta(hours=23))
         await session.commit()
-    await _run(api)
+    await api.deliver_notifications()
     reminders = await _notifications(api, trigger="reminder_24h")
     assert {n.channel.value for n in reminders} == {"in_app"}
     unauthenticated = await api.client.get("/users/me/notification-preferences")
@@ -438,12 +431,12 @@ async def test_marketing_goes_to_opted_in_customers_with_one_click_unsubscribe_a
             json={"preferences": [{"category": "marketing", "channel": "email", "enabled": True}]},
         )
         assert opted.status_code == 200
-    await _run(api)
+    await api.deliver_notifications()
     mailbox.messages.clear()
     second = await published_event(
         api, owner, tickets=[ticket_body(price_cents=0, quantity=50)], title="Second Night"
     )
-    await _run(api)
+    await api.deliver_notifications()
     assert sorted(m["To"] for m in mailbox.messages) == sorted(f.email for f in fans)
     planned = await _notifications(api, trigger="new_event")
     assert {n.user_id for n in planned} == {f.id for f in fans}
@@ -480,7 +473,7 @@ async def test_marketing_goes_to_opted_in_customers_with_one_click_unsubscribe_a
     third = await published_event(
         api, owner, tickets=[ticket_body(price_cents=0, quantity=5)], title="Third Night"
     )
-    await _run(api)
+    await api.deliver_notifications()
     assert sorted(m["To"] for m in mailbox.messages) == sorted(
         f.email for f in fans if f is not who
     )
@@ -566,7 +559,7 @@ async def test_templates_are_checked_versioned_previewed_and_admin_only(api: Api
         )
     ).json()
     assert [v["version"] for v in versions] == [2, 1]
-    await _run(api)
+    await api.deliver_notifications()
     [email] = await _notifications(api, channel="email", user_id=buyer.id)
     assert email.template_version == 1
     assert email.subject == f"Tickets: {event['title']}"
@@ -613,20 +606,20 @@ async def test_passing_failures_back_off_then_dead_letter_and_an_admin_can_retry
     mailbox, _ = smtp
     mailbox.replies.extend(["451 4.3.0 try again later"] * 3)
     buyer, _, _ = await _paid_booking(api)
-    first = await _run(api)
+    first = await api.deliver_notifications()
     assert first.retrying == 1
     [email] = await _notifications(api, channel="email", user_id=buyer.id)
     assert email.status == NotificationStatus.queued
     # Equal jitter: between half and all of the 60-second base.
     delay = (email.next_attempt_at - utcnow()).total_seconds()
     assert 25 <= delay <= 61
-    assert (await _run(api)).sent == 0  # not due yet
+    assert (await api.deliver_notifications()).sent == 0  # not due yet
     later = utcnow() + timedelta(minutes=2)
-    second = await _run(api, now=later)
+    second = await api.deliver_notifications(now=later)
     assert second.retrying == 1
     [email] = await _notifications(api, channel="email", user_id=buyer.id)
     assert 60 <= (email.next_attempt_at - later).total_seconds() <= 120  # doubled
-    third = await _run(api, now=utcnow() + timedelta(minutes=10))
+    third = await api.deliver_notifications(now=utcnow() + timedelta(minutes=10))
     assert third.dead == 1
     [email] = await _notifications(api, channel="email", user_id=buyer.id)
     assert email.status == NotificationStatus.dead
@@ -640,7 +633,7 @@ async def test_passing_failures_back_off_then_dead_letter_and_an_admin_can_retry
     retried = await api.client.post(f"/admin/notifications/{email.id}/retry", headers=admin.headers)
     assert retried.status_code == 200, retried.text
     assert retried.json()["status"] == "queued"
-    await _run(api)
+    await api.deliver_notifications()
     assert [m["To"] for m in mailbox.messages] == [buyer.email]
     again = await api.client.post(f"/admin/notifications/{email.id}/retry", headers=admin.headers)
     assert again.status_code == 409
@@ -653,7 +646,7 @@ async def test_a_refused_address_is_dead_lettered_without_retries(
     mailbox, _ = smtp
     mailbox.replies.append("550 5.1.1 no such mailbox")
     buyer, _, _ = await _paid_booking(api)
-    assert (await _run(api)).dead == 1
+    assert (await api.deliver_notifications()).dead == 1
     [email] = await _notifications(api, channel="email", user_id=buyer.id)
     assert email.status == NotificationStatus.dead
     assert email.attempts == 1
@@ -670,7 +663,7 @@ async def test_email_bounce_callback_marks_the_message_failed(
 ) -> None:
     mailbox, _ = smtp
     buyer, _, _ = await _paid_booking(api)
-    await _run(api)
+    await api.deliver_notifications()
     message_id = mailbox.messages[0]["Message-ID"]
     body = json.dumps(
         {"message_id": message_id, "event": "bounced", "detail": "550 mailbox full"}
@@ -717,13 +710,13 @@ async def test_event_changes_and_cancellation_reach_ticket_holders_once(
     holders = [await api.signed_in() for _ in range(2)]
     for holder in holders:
         await _book(api, holder, event, (0, 1))
-    await _run(api)
+    await api.deliver_notifications()
     mailbox.messages.clear()
     retitled = await api.client.put(
         f"/events/{event['id']}", headers=owner.headers, json={"title": "A New Name"}
     )
     assert retitled.status_code == 200, retitled.text
-    await _run(api)
+    await api.deliver_notifications()
     assert mailbox.messages == []  # the title is not worth a message
     later = {
         "starts_at": (utcnow() + timedelta(days=40)).isoformat(),
@@ -731,7 +724,7 @@ async def test_event_changes_and_cancellation_reach_ticket_holders_once(
     }
     moved = await api.client.put(f"/events/{event['id']}", headers=owner.headers, json=later)
     assert moved.status_code == 200, moved.text
-    await _run(api)
+    await api.deliver_notifications()
     assert sorted(m["To"] for m in mailbox.messages) == sorted(h.email for h in holders)
     assert all(m["Subject"] == "A New Name has changed" for m in mailbox.messages)
     mailbox.messages.clear()
@@ -739,7 +732,7 @@ async def test_event_changes_and_cancellation_reach_ticket_holders_once(
         f"/events/{event['id']}/cancel", headers=owner.headers, json={"reason": "Storm warning"}
     )
     assert cancelled.status_code == 200, cancelled.text
-    await _run(api)
+    await api.deliver_notifications()
     assert sorted(m["To"] for m in mailbox.messages) == sorted(h.email for h in holders)
     assert all(m["Subject"] == "A New Name is cancelled" for m in mailbox.messages)
     assert "Storm warning" in mailbox.messages[0].get_body(preferencelist=("plain",)).get_content()
@@ -756,7 +749,7 @@ async def test_several_workers_at_once_send_each_message_once(
     buyers = [await api.signed_in() for _ in range(8)]
     for buyer in buyers:
         await _book(api, buyer, event, (0, 1))
-    rounds = await asyncio.gather(*(_run(api) for _ in range(4)))
+    rounds = await asyncio.gather(*(api.deliver_notifications() for _ in range(4)))
     assert sum(r.sent for r in rounds) == 16  # an email and an inbox message each
     assert sorted(m["To"] for m in mailbox.messages) == sorted(b.email for b in buyers)
     assert len({m["Message-ID"] for m in mailbox.messages}) == 8
