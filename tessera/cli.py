@@ -14,22 +14,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 import uvicorn
 
-from api.bookings import service as bookings_service
 from api.config import get_settings
-from api.db import make_engine, make_sessionmaker, utcnow
-from api.events import service as events_service
+from api.db import make_engine, make_sessionmaker
 from api.migrate import upgrade
-from api.notifications import service as notifications_service
-from api.notifications.channels import make_providers as make_notification_providers
-from api.notifications.worker import run_once as notifications_round
 from api.observability import MULTIPROCESS_ENV, configure_logging, multiprocess_dir
-from api.payments import service as payments_service
-from api.payments.providers import SandboxProvider, close_providers, make_providers
-from tessera.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_users
+from api.worker import run as run_worker
+from tessera.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, SeedResult, seed_demo
 
 app = typer.Typer(help="Tessera: event ticketing with an analytics-first data platform.")
 
@@ -54,33 +47,23 @@ def seed(
     does nothing)."""
     settings = get_settings()
 
-    async def run() -> None:
+    async def run() -> SeedResult:
         engine = make_engine(settings.database_url)
         try:
-            result = await seed_users(
-                make_sessionmaker(engine),
-                settings,
-                count=users,
-                events=events,
-                bookings=bookings,
+            return await seed_demo(
+                make_sessionmaker(engine), settings, users=users, events=events, bookings=bookings
             )
-            if not result.skipped:
-                # The demo history is in the past: only its latest confirmations are mailed
-                # (with their tickets), not months of messages.
-                async with make_sessionmaker(engine)() as session:
-                    await notifications_service.skip_history(session, keep_confirmations=20)
-                    await session.commit()
         finally:
             await engine.dispose()
-        typer.echo(
-            "demo data already present"
-            if result.skipped
-            else f"created {result.created} users and {result.events} events; "
-            f"{result.bookings} bookings, {result.paid} paid; "
-            f"{result.campaign_emails} emails of an A/B-tested announcement campaign"
-        )
 
-    asyncio.run(run())
+    result = asyncio.run(run())
+    typer.echo(
+        "demo data already present"
+        if result.skipped
+        else f"created {result.created} users and {result.events} events; "
+        f"{result.bookings} bookings, {result.paid} paid; "
+        f"{result.campaign_emails} emails of an A/B-tested announcement campaign"
+    )
 
 
 @app.command()
@@ -158,46 +141,18 @@ def worker(
     parent = os.getppid()
     configure_logging(settings.log_level, json=settings.log_json)
 
-    async def run() -> None:
-        engine = make_engine(settings.database_url)
-        sessionmaker = make_sessionmaker(engine)
-        providers = make_providers(sessionmaker, settings)
-        sandbox = providers.get("sandbox")
-        webhook_url = f"{settings.public_base_url.rstrip('/')}/payments/webhooks/sandbox"
-        http = httpx.AsyncClient(timeout=10)
-        notification_providers = make_notification_providers(settings)
-        try:
-            while True:
-                await payments_service.refund_cancelled_bookings(sessionmaker, providers)
-                if isinstance(sandbox, SandboxProvider):
-                    await sandbox.advance()
-                    await sandbox.deliver_events(
-                        http, webhook_url, settings.sandbox_webhook_secret.get_secret_value()
-                    )
-                async with sessionmaker() as session:
-                    completed = await events_service.complete_ended(session)
-                    await bookings_service.release_expired(session, now=utcnow())
-                    await bookings_service.announce_reminders(session, now=utcnow())
-                    await session.commit()
-                notified = await notifications_round(sessionmaker, settings, notification_providers)
-                if once:
-                    typer.echo(
-                        f"planned {notified.planned}, sent {notified.sent}, retrying "
-                        f"{notified.retrying}, dead-lettered {notified.dead} notification(s)"
-                    )
-                    typer.echo(f"completed {completed} ended event(s)")
-                    return
-                if stop_with_parent and os.getppid() != parent:
-                    return  # `tessera up` ended (however it was stopped)
-                if notified.sent + notified.retrying + notified.dead == 0:
-                    await asyncio.sleep(interval)
-        finally:
-            await http.aclose()
-            await notification_providers.aclose()
-            await close_providers(providers)
-            await engine.dispose()
+    def parent_ended() -> bool:
+        """`tessera up` ended (however it was stopped)."""
+        return stop_with_parent and os.getppid() != parent
 
-    asyncio.run(run())
+    done = asyncio.run(run_worker(settings, interval=interval, once=once, should_stop=parent_ended))
+    if once:
+        notified = done.notified
+        typer.echo(
+            f"planned {notified.planned}, sent {notified.sent}, retrying "
+            f"{notified.retrying}, dead-lettered {notified.dead} notification(s)"
+        )
+        typer.echo(f"completed {done.completed} ended event(s)")
 
 
 @app.command()

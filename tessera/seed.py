@@ -13,6 +13,7 @@ from api.auth.passwords import hasher
 from api.config import Settings
 from api.db import utcnow
 from api.events import service as events_service
+from api.notifications import service as notifications_service
 from api.users import service as users
 from api.users.models import Role
 from tessera.activity import seed_activity
@@ -38,6 +39,25 @@ class SeedResult:
     bookings: int = 0
     paid: int = 0
     campaign_emails: int = 0
+
+
+async def seed_demo(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    users: int,
+    events: int,
+    bookings: int,
+) -> SeedResult:
+    """What `tessera seed` loads: the demo accounts, `users` more people, `events` events and
+    about `bookings` booking attempts, with nothing of that history left to be mailed but its
+    latest confirmations (with their tickets), not months of messages."""
+    result = await seed_users(sessionmaker, settings, count=users, events=events, bookings=bookings)
+    if not result.skipped:
+        async with sessionmaker() as session:
+            await notifications_service.skip_history(session, keep_confirmations=20)
+            await session.commit()
+    return result
 
 
 async def seed_users(
