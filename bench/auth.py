@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import asyncpg
 import httpx
 import jwt
 from sqlalchemy import func, select
@@ -28,31 +25,10 @@ from api.auth.passwords import hasher
 from api.config import Settings
 from api.db import make_engine, make_sessionmaker
 from api.migrate import upgrade
-from bench.harness import served, summarise, wrk_load
+from bench.harness import scratch_database, served, summarise, wrk_load
 from tessera.seed import DEMO_PASSWORD, seed_users
 
 USERS = 200
-
-
-def _database(kind: str, workdir: Path) -> tuple[str, Any]:
-    if kind == "sqlite":
-        return f"sqlite+aiosqlite:///{workdir / 'bench.db'}", None
-    name = f"tessera_bench_{uuid.uuid4().hex[:8]}"
-    base = os.environ.get("TESSERA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-
-    async def create() -> None:
-        connection = await asyncpg.connect(f"{base}/postgres")
-        await connection.execute(f'CREATE DATABASE "{name}"')
-        await connection.close()
-
-    async def drop() -> None:
-        connection = await asyncpg.connect(f"{base}/postgres")
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.close()
-
-    asyncio.run(create())
-    url = base.replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
-    return url, drop
 
 
 async def _prepare(url: str) -> None:
@@ -82,7 +58,7 @@ def argon2_verify_ms() -> float:
 def run(*, db: str, runs: int, seconds: int, concurrency: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        url, cleanup = _database(db, workdir)
+        url, cleanup = scratch_database(db, workdir)
         try:
             upgrade(url)
             asyncio.run(_prepare(url))

@@ -25,8 +25,7 @@ from api.events import service as events
 from api.events.models import TicketType
 from api.events.schemas import EventCreate, TicketTypeFields, Venue
 from api.migrate import upgrade
-from bench.auth import _database
-from bench.harness import served, wrk_load
+from bench.harness import scratch_database, served, wrk_load
 from tessera.seed import DEMO_PASSWORD, seed_users
 
 
@@ -123,7 +122,7 @@ def _phase(
 
 def run(*, db: str, runs: int, seconds: int, concurrency: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        url, cleanup = _database(db, Path(tmp))
+        url, cleanup = scratch_database(db, Path(tmp))
         try:
             upgrade(url)
 

@@ -37,8 +37,7 @@ from api.events import service as events
 from api.events.schemas import EventCreate, TicketTypeFields, Venue
 from api.migrate import upgrade
 from api.users import service as users
-from bench.auth import _database
-from bench.harness import ROOT, served
+from bench.harness import ROOT, scratch_database, served
 from pipelines import ingest, publish
 from tessera.seed import DEMO_PASSWORD, seed_users
 
@@ -237,7 +236,7 @@ def run(
     del seconds, concurrency  # one sale at a time: the figure is latency, not throughput
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        url, drop = _database(db, root)
+        url, drop = scratch_database(db, root)
         try:
             upgrade(url)
             event_id, ticket_id = asyncio.run(_prepare(url))

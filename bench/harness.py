@@ -11,12 +11,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +38,29 @@ def _listening_socket(port: int) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+def scratch_database(kind: str, workdir: Path) -> tuple[str, Any]:
+    """A database for one run: a SQLite file in `workdir`, or a fresh PostgreSQL database
+    (TESSERA_BENCH_POSTGRES) with the function that drops it."""
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{workdir / 'bench.db'}", None
+    name = f"tessera_bench_{uuid.uuid4().hex[:8]}"
+    base = os.environ.get("TESSERA_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+
+    async def create() -> None:
+        connection = await asyncpg.connect(f"{base}/postgres")
+        await connection.execute(f'CREATE DATABASE "{name}"')
+        await connection.close()
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(f"{base}/postgres")
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.close()
+
+    asyncio.run(create())
+    url = base.replace("postgresql://", "postgresql+asyncpg://") + f"/{name}"
+    return url, drop
 
 
 @contextmanager
