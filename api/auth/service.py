@@ -24,7 +24,7 @@ from api.auth.passwords import PasswordCheck
 from api.auth.schemas import Accepted, TokenPair
 from api.config import Settings
 from api.db import utcnow
-from api.notifications import service as notifications
+from api.message_requests import request_message
 from api.users import service as users
 from api.users.errors import EmailTaken
 from api.users.models import User, UserStatus
@@ -61,10 +61,11 @@ async def register(
     existing = await users.get_by_email(session, email=email)
     if existing is not None:
         if existing.status != UserStatus.deleted:
-            await notifications.request(
+            await request_message(
                 session,
                 settings,
                 template="account_exists",
+                channel="email",
                 recipient=existing.email,
                 user_id=existing.id,
                 context={"name": existing.public_name, "base_url": settings.public_base_url},
@@ -99,10 +100,11 @@ async def send_email_verification(session: AsyncSession, settings: Settings, *, 
             expires_at=utcnow() + timedelta(seconds=ttl),
         )
     )
-    await notifications.request(
+    await request_message(
         session,
         settings,
         template="verify_email",
+        channel="email",
         recipient=user.email,
         user_id=user.id,
         context={
@@ -295,10 +297,11 @@ async def set_new_password(
     await audit.record(
         session, "auth.password_changed", target_type="user", target_id=user.id, actor_id=user.id
     )
-    await notifications.request(
+    await request_message(
         session,
         settings,
         template="password_changed",
+        channel="email",
         recipient=user.email,
         user_id=user.id,
         context={"name": user.public_name},

@@ -17,7 +17,7 @@ from api.auth.schemas import Accepted
 from api.auth.service import check_password_policy, send_email_verification, set_new_password
 from api.config import Settings
 from api.db import utcnow
-from api.notifications import service as notifications
+from api.message_requests import request_message
 from api.users import service as users
 from api.users.models import User, UserStatus
 
@@ -82,10 +82,11 @@ async def request_password_reset(
             expires_at=utcnow() + timedelta(seconds=ttl),
         )
     )
-    await notifications.request(
+    await request_message(
         session,
         settings,
         template="reset_password",
+        channel="email",
         recipient=user.email,
         user_id=user.id,
         context={
@@ -145,10 +146,11 @@ async def send_phone_code(
             expires_at=now + timedelta(seconds=ttl),
         )
     )
-    await notifications.request(
+    await request_message(
         session,
         settings,
         template="phone_code",
+        channel="sms",
         recipient=phone,
         user_id=user.id,
         context={"minutes": ttl // 60},
