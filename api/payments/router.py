@@ -5,33 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-import stripe
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth.dependencies import AdminDep, CurrentUser, require_role
-from api.config import Settings
 from api.deps import Public, SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
-from api.payments import invoices, service
-from api.payments.errors import (
-    InvalidWebhook,
-    NoActionNeeded,
-    NotManual,
-    NotPaymentManager,
-    ProviderNotConfigured,
-    UnknownWebhookObject,
-)
-from api.payments.models import Payment, PaymentStatus
-from api.payments.providers import (
-    PaymentProvider,
-    ProviderPayment,
-    SandboxProvider,
-    StripeProvider,
-    WebhookSource,
-)
+from api.payments import fees, service, workflows
+from api.payments.models import Payment
+from api.payments.providers import PaymentProvider
 from api.payments.schemas import (
     FeeTerms,
     FeeTermsOut,
@@ -43,7 +26,6 @@ from api.payments.schemas import (
     SandboxAuthentication,
     WebhookAck,
 )
-from api.users import service as users
 from api.users.models import Role, User
 
 router = APIRouter(tags=["payments"], responses=problem_responses(401, 422))
@@ -58,14 +40,6 @@ ProvidersDep = Annotated[dict[str, PaymentProvider], Depends(_providers)]
 
 
 def payment_view(payment: Payment, viewer: User) -> PaymentOut:
-    payout = (
-        payment.amount_cents
-        - payment.refunded_cents
-        - payment.provider_fee_cents
-        - payment.platform_fee_cents
-        if payment.status == PaymentStatus.succeeded
-        else 0
-    )
     return PaymentOut(
         id=payment.id,
         booking_id=payment.booking_id,
@@ -78,7 +52,7 @@ def payment_view(payment: Payment, viewer: User) -> PaymentOut:
         refunded_cents=payment.refunded_cents,
         provider_fee_cents=payment.provider_fee_cents,
         platform_fee_cents=payment.platform_fee_cents,
-        organizer_payout_cents=payout,
+        organizer_payout_cents=fees.organizer_payout(payment),
         method=payment.method,
         failure_code=payment.failure_code,
         failure_message=payment.failure_message,
@@ -112,23 +86,15 @@ async def pay_booking(
     """
     if (replay := await idempotency.replay(session, user.id)) is not None:
         return replay
-    name = body.provider or settings.payment_provider
-    provider = providers.get(name)
-    if provider is None:
-        raise ProviderNotConfigured(f"Payments through {name} are off.", field="provider")
-    provider.check(body.payment_method)
-    payment = await service.start(session, booking_id=bookingId, payer=user, provider=provider.name)
-    payment_id, amount, currency = payment.id, payment.amount_cents, payment.currency
-    metadata = {"booking_id": str(payment.booking_id), "event_id": str(payment.event_id)}
-    await session.commit()  # recorded before the provider hears of it
-    result = await provider.create(
-        amount_cents=amount,
-        currency=currency,
+    payment = await workflows.take_payment(
+        session,
+        settings,
+        providers,
+        booking_id=bookingId,
+        payer=user,
+        provider=body.provider,
         payment_method=body.payment_method,
-        idempotency_key=str(payment_id),
-        metadata=metadata,
     )
-    payment = await service.apply(session, settings, payment_id=payment_id, result=result)
     return await idempotency.commit(
         session,
         payment_view(payment, user),
@@ -159,20 +125,14 @@ async def sandbox_authenticate(
 ) -> PaymentOut:
     """Sandbox only: the payer passes (or fails) the 3-D Secure challenge of a payment that
     `requires_action`, as the bank's page would in Stripe's test mode."""
-    payment = await service.get_visible_or_raise(session, payment_id=paymentId, viewer=user)
-    sandbox = providers.get("sandbox")
-    if (
-        payment.user_id != user.id
-        or payment.status != PaymentStatus.requires_action
-        or payment.provider_ref is None
-        or not isinstance(sandbox, SandboxProvider)
-    ):
-        raise NoActionNeeded("This payment is not waiting for the payer's authentication.")
-    ref, payment_id = payment.provider_ref, payment.id
-    await session.commit()  # end the transaction: the provider is called outside it
-    result = await sandbox.authenticate(ref, succeed=(body or SandboxAuthentication()).succeed)
-    payment = await service.apply(session, settings, payment_id=payment_id, result=result)
-    await session.commit()
+    payment = await workflows.authenticate_sandbox_payment(
+        session,
+        settings,
+        providers,
+        payment_id=paymentId,
+        payer=user,
+        succeed=(body or SandboxAuthentication()).succeed,
+    )
     return payment_view(payment, user)
 
 
@@ -195,22 +155,14 @@ async def refund_payment(
     refunded in full refunds its booking and frees its seats. Fees are not returned."""
     if (replay := await idempotency.replay(session, user.id)) is not None:
         return replay
-    payment = await service.get_visible_or_raise(session, payment_id=paymentId, viewer=user)
-    if not service.may_refund(payment, user):
-        raise NotPaymentManager("Only the event's organizer, finance or an admin refunds.")
-    refund = await service.request_refund(
+    refund = await workflows.refund_payment(
         session,
-        payment_id=payment.id,
+        providers,
+        payment_id=paymentId,
+        actor=user,
         amount_cents=body.amount_cents,
         reason=body.reason,
-        requested_by=user.id,
     )
-    refund_id, amount = refund.id, refund.amount_cents
-    provider, ref = providers[payment.provider], payment.provider_ref or ""
-    await session.commit()  # the amount is set aside before the provider hears of it
-    result = await provider.refund(ref=ref, amount_cents=amount, idempotency_key=str(refund_id))
-    refund = await service.apply_refund(session, refund_id=refund_id, result=result)
-    refund.attempts += 1
     return await idempotency.commit(
         session,
         RefundOut.model_validate(refund),
@@ -236,22 +188,13 @@ async def mark_paid(
 ) -> PaymentOut:
     """Finance records that the money of a bank transfer or a payment at the door arrived: the
     booking is confirmed (its seats claimed again if the hold lapsed meanwhile)."""
-    payment = await service.get_visible_or_raise(session, payment_id=paymentId, viewer=staff)
-    if payment.provider != "manual" or payment.status != PaymentStatus.processing:
-        raise NotManual("Only a manual payment still waiting for its money can be marked paid.")
-    result = ProviderPayment(
-        ref=payment.provider_ref or f"manual_{payment.id}",
-        status=PaymentStatus.succeeded,
-        method=payment.method,
-    )
-    payment = await service.apply(
+    payment = await workflows.mark_paid(
         session,
         settings,
-        payment_id=payment.id,
-        result=result,
+        payment_id=paymentId,
+        staff=staff,
         reference=(body or MarkPaid()).reference,
     )
-    await session.commit()
     return payment_view(payment, staff)
 
 
@@ -262,38 +205,6 @@ WEBHOOK_BODY = {
         "content": {"application/json": {"schema": {"type": "object"}}},
     }
 }
-
-
-async def _receive(
-    request: Request,
-    session: AsyncSession,
-    settings: Settings,
-    source: WebhookSource,
-    secret: str,
-) -> WebhookAck:
-    payload = await request.body()
-    try:
-        event = stripe.Webhook.construct_event(
-            payload, request.headers.get("stripe-signature"), secret, tolerance=300
-        )
-    except (ValueError, stripe.SignatureVerificationError) as exc:
-        raise InvalidWebhook(f"This is not a valid {source.name} event: {exc}") from None
-    await session.commit()  # the provider is read outside our transaction
-    try:
-        first = await service.handle_webhook_event(
-            session,
-            settings,
-            source,
-            event_id=event.id,
-            kind=event.type,
-            object_id=str(event.data.object.id),
-        )
-    except (LookupError, stripe.InvalidRequestError) as exc:
-        raise UnknownWebhookObject(
-            f"The event names something {source.name} does not have: {exc}"
-        ) from None
-    await session.commit()
-    return WebhookAck(received=True, duplicate=not first)
 
 
 @router.post(
@@ -310,11 +221,14 @@ async def stripe_webhook(
     disputes. The signature (and its timestamp, 5 minutes' tolerance) is checked; each event is
     handled once; the object is read again from Stripe, so events that come twice or out of
     order leave the latest state."""
-    provider = providers.get("stripe")
-    secret = settings.stripe_webhook_secret
-    if not isinstance(provider, StripeProvider) or secret is None:
-        raise ProviderNotConfigured("Stripe is not configured here.")
-    return await _receive(request, session, settings, provider, secret.get_secret_value())
+    first = await workflows.receive_stripe_webhook(
+        session,
+        settings,
+        providers,
+        payload=await request.body(),
+        signature=request.headers.get("stripe-signature"),
+    )
+    return WebhookAck(received=True, duplicate=not first)
 
 
 @router.post(
@@ -330,12 +244,14 @@ async def sandbox_webhook(
     """The sandbox's events, delivered by the worker exactly as Stripe delivers its own (the
     same signature scheme, with the sandbox webhook secret), so the whole asynchronous flow can
     be watched locally: a SEPA debit clearing, a dispute, a refund made at the provider."""
-    sandbox = providers.get("sandbox")
-    if not isinstance(sandbox, SandboxProvider):
-        raise ProviderNotConfigured("The sandbox is not configured here.")
-    return await _receive(
-        request, session, settings, sandbox, settings.sandbox_webhook_secret.get_secret_value()
+    first = await workflows.receive_sandbox_webhook(
+        session,
+        settings,
+        providers,
+        payload=await request.body(),
+        signature=request.headers.get("stripe-signature"),
     )
+    return WebhookAck(received=True, duplicate=not first)
 
 
 @router.get(
@@ -352,11 +268,11 @@ async def sandbox_webhook(
 async def booking_invoice(bookingId: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
     """The invoice of a paid booking and its credit notes (PDF): for the buyer, the organizer,
     finance and admins."""
-    documents = await service.invoices_visible_or_raise(session, booking_id=bookingId, viewer=user)
+    name, pdf = await service.visible_invoice_pdf(session, booking_id=bookingId, viewer=user)
     return Response(
-        content=invoices.render_pdf(documents),
+        content=pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{documents[0].number}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
 
 
@@ -370,7 +286,7 @@ async def get_fee_terms(
     userId: uuid.UUID, _admin: AdminDep, session: SessionDep, settings: SettingsDep
 ) -> FeeTermsOut:
     """The platform fee an organizer pays on each payment (admins)."""
-    bps, fixed, agreed = await service.fee_terms(session, settings, organizer_id=userId)
+    bps, fixed, agreed = await fees.fee_terms(session, settings, organizer_id=userId)
     return FeeTermsOut(organizer_id=userId, fee_bps=bps, fee_fixed_cents=fixed, agreed=agreed)
 
 
@@ -384,15 +300,13 @@ async def put_fee_terms(
     userId: uuid.UUID, body: FeeTerms, admin: AdminDep, session: SessionDep
 ) -> FeeTermsOut:
     """Agree a platform fee with an organizer (admins); payments from now on use it."""
-    organizer = await users.get_or_raise(session, user_id=userId)
-    agreed = await service.set_fee_terms(
+    agreed = await workflows.agree_fee_terms(
         session,
-        organizer=organizer,
+        organizer_id=userId,
         bps=body.fee_bps,
         fixed_cents=body.fee_fixed_cents,
         actor=admin,
     )
-    await session.commit()
     return FeeTermsOut(
         organizer_id=userId,
         fee_bps=agreed.fee_bps,
