@@ -8,13 +8,8 @@ from pathlib import Path
 
 import polars as pl
 
-# report name -> mart (the API's GET /finance/exports/{report} serves the same reports)
-REPORTS = {
-    "revenue-by-day": "revenue_daily",
-    "payouts": "organizer_payouts",
-    "tax": "tax_report",
-    "invoices": "invoice_register",
-}
+from contracts.reports import REPORTS
+from contracts.snapshot import Build
 
 
 def _excel_ready(frame: pl.DataFrame) -> pl.DataFrame:
@@ -26,21 +21,21 @@ def _excel_ready(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def write_exports(build: Path, exports_dir: Path) -> dict[str, int]:
+def write_exports(build: Build, exports_dir: Path) -> dict[str, int]:
     """Write every report of this build; returns rows per report."""
     exports_dir.mkdir(parents=True, exist_ok=True)
     rows: dict[str, int] = {}
-    for report, mart in REPORTS.items():
-        frame = pl.read_parquet(build / f"{mart}.parquet")
-        rows[report] = frame.height
+    for report in REPORTS.values():
+        frame = build.polars(report.mart)
+        rows[report.name] = frame.height
         for suffix in ("csv", "xlsx", "parquet"):
-            final = exports_dir / f"{report}.{suffix}"
-            staged = exports_dir / f".{report}.{suffix}.partial"
+            final = exports_dir / f"{report.name}.{suffix}"
+            staged = exports_dir / f".{report.name}.{suffix}.partial"
             if suffix == "csv":
                 frame.write_csv(staged)
             elif suffix == "parquet":
                 frame.write_parquet(staged)
             else:
-                _excel_ready(frame).write_excel(staged, worksheet=mart[:31])
+                _excel_ready(frame).write_excel(staged, worksheet=report.mart[:31])
             os.replace(staged, final)
     return rows

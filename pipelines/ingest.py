@@ -5,9 +5,9 @@ keyed by `event_id`, and the cursor moves in the **same DuckDB transaction** as 
 covers: a crash before the commit lands nothing and moves nothing; a cursor that lags (restored
 from a backup, reset by hand) only re-reads rows whose landing is then a no-op.
 
-Safe watermark: SQLite has one writer at a time, so ids commit in order and `id > cursor` is
-enough. On PostgreSQL ids can commit out of order, so only rows of transactions that had ended
-for everybody when they were read (`txid < txid_snapshot_xmin(txid_current_snapshot())`) are
+Safe watermark (the outbox contract, `contracts.outbox`): SQLite has one writer at a time, so
+ids commit in order and `id > cursor` is enough. On PostgreSQL ids can commit out of order, so
+only finished rows (of transactions that had ended for everybody when they were read) are
 taken, in `(txid, id)` order; a row of a transaction still in flight waits for the next poll,
 and none can later appear behind the cursor.
 """
@@ -25,8 +25,11 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 import sqlalchemy as sa
 
+from contracts import outbox
+
 SOURCE = "outbox"
-COLUMNS = (
+# The columns of raw.outbox_events as they are landed (the outbox row's `id` as `outbox_id`).
+LANDED = (
     "event_id",
     "outbox_id",
     "txid",
@@ -104,6 +107,10 @@ class Cursor:
     last_id: int
     rows_landed: int
 
+    @property
+    def position(self) -> outbox.Position:
+        return outbox.Position(self.last_txid, self.last_id)
+
 
 @dataclass(frozen=True)
 class IngestResult:
@@ -125,28 +132,8 @@ def read_cursor(warehouse: duckdb.DuckDBPyConnection) -> Cursor:
     return Cursor(*found[0]) if found else Cursor(0, 0, 0)
 
 
-# PostgreSQL: the row's transaction had ended for everybody when this snapshot was taken.
-FINISHED = "txid < txid_snapshot_xmin(txid_current_snapshot())"
-
-
 def _postgres(engine: sa.Engine) -> bool:
     return engine.dialect.name == "postgresql"
-
-
-def select_after(engine: sa.Engine) -> sa.TextClause:
-    columns = (
-        "event_id, id as outbox_id, txid, event_type, entity, entity_id, version, payload, "
-        "occurred_at, actor_id, request_id"
-    )
-    if _postgres(engine):
-        return sa.text(
-            f"select {columns} from outbox "  # noqa: S608 - constant text
-            f"where (txid, id) > (:last_txid, :last_id) and {FINISHED} "
-            "order by txid, id limit :limit"
-        )
-    return sa.text(
-        f"select {columns} from outbox where id > :last_id order by id limit :limit"  # noqa: S608 - constant column lists and clauses
-    )
 
 
 def utc_timestamp(value: Any) -> datetime:
@@ -161,11 +148,11 @@ def canonical_uuid(value: Any) -> str:
 
 
 def _arrow(rows: list[sa.Row[Any]]) -> pa.Table:
-    columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+    columns: dict[str, list[Any]] = {name: [] for name in LANDED}
     for row in rows:
         values = row._mapping
         columns["event_id"].append(canonical_uuid(values["event_id"]))
-        columns["outbox_id"].append(int(values["outbox_id"]))
+        columns["outbox_id"].append(int(values["id"]))
         columns["txid"].append(values["txid"])
         columns["event_type"].append(values["event_type"])
         columns["entity"].append(values["entity"])
@@ -204,16 +191,13 @@ def ingest(
         try:
             warehouse.register("incoming", batch)
             inserted = warehouse.execute(
-                f"insert or ignore into raw.outbox_events select {', '.join(COLUMNS)}, now() "  # noqa: S608 - constant column lists and clauses
+                f"insert or ignore into raw.outbox_events select {', '.join(LANDED)}, now() "  # noqa: S608 - constant column lists and clauses
                 "from incoming"
             ).fetchall()
             warehouse.unregister("incoming")
             new = int(inserted[0][0])
-            cursor = Cursor(
-                last_txid=int(last["txid"] or 0),
-                last_id=int(last["outbox_id"]),
-                rows_landed=cursor.rows_landed + new,
-            )
+            position = outbox.Position.of(last["txid"], last["id"])
+            cursor = Cursor(position.txid, position.id, cursor.rows_landed + new)
             warehouse.execute(
                 "insert or replace into raw.ingest_cursor values (?, ?, ?, ?, now())",
                 [SOURCE, cursor.last_txid, cursor.last_id, cursor.rows_landed],
@@ -233,14 +217,11 @@ def ingest(
 
 
 def read_after(oltp: sa.Engine, cursor: Cursor, *, limit: int) -> list[sa.Row[Any]]:
-    """The next outbox rows past `cursor` that the safe watermark allows, in order."""
+    """The next outbox rows (every column of the contract) past `cursor` that the safe
+    watermark allows, in order."""
+    query = outbox.select_past(cursor.position, postgres=_postgres(oltp), limit=limit)
     with oltp.connect() as connection:
-        return list(
-            connection.execute(
-                select_after(oltp),
-                {"last_txid": cursor.last_txid, "last_id": cursor.last_id, "limit": limit},
-            )
-        )
+        return list(connection.execute(query))
 
 
 def pending(oltp: sa.Engine, cursor: Cursor) -> bool:
@@ -251,14 +232,9 @@ def pending(oltp: sa.Engine, cursor: Cursor) -> bool:
 def watermark(oltp: sa.Engine) -> str | None:
     """The newest outbox row ingestion may take now, as "txid:id" (txid 0 on SQLite). It only
     grows when rows become ingestible, so a sensor can ask for a run exactly then."""
-    query = (
-        sa.text(f"select txid, id from outbox where {FINISHED} order by txid desc, id desc limit 1")  # noqa: S608 - constant column lists and clauses
-        if _postgres(oltp)
-        else sa.text("select 0, id from outbox order by id desc limit 1")
-    )
     with oltp.connect() as connection:
-        row = connection.execute(query).first()
-    return None if row is None else f"{int(row[0])}:{int(row[1])}"
+        row = connection.execute(outbox.select_newest(postgres=_postgres(oltp))).first()
+    return None if row is None else outbox.Position.of(row[0], row[1]).token()
 
 
 def prune(
@@ -274,26 +250,15 @@ def prune(
     cutoff = (now or datetime.now(UTC)) - retention
     cursor = read_cursor(warehouse)
     postgres = _postgres(oltp)
-    landed_below = "(txid, id) <= (:last_txid, :last_id)" if postgres else "id <= :last_id"
-    consumers_passed = (
-        "not exists (select 1 from outbox_cursors c where (c.last_txid, c.last_id) < "
-        "(outbox.txid, outbox.id)) and not exists (select 1 from outbox_consumed d "
-        "where d.outbox_id = outbox.id)"
-        if postgres
-        else "not exists (select 1 from outbox_cursors c where c.last_id < outbox.id)"
+    before = (
+        sa.literal(cutoff, sa.DateTime(timezone=True))
+        if postgres  # SQLite keeps times as text
+        else sa.literal(cutoff.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"), sa.String())
+    )
+    statement = sa.delete(outbox.outbox).where(
+        outbox.outbox.c.occurred_at < before,
+        outbox.up_to(cursor.position, postgres=postgres),
+        outbox.passed_by_every_consumer(postgres=postgres),
     )
     with oltp.begin() as connection:
-        result = connection.execute(
-            sa.text(
-                f"delete from outbox where occurred_at < :cutoff and {landed_below} "  # noqa: S608 - constant column lists and clauses
-                f"and {consumers_passed}"
-            ),
-            {
-                "cutoff": cutoff
-                if postgres
-                else cutoff.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
-                "last_txid": cursor.last_txid,
-                "last_id": cursor.last_id,
-            },
-        )
-        return int(result.rowcount or 0)
+        return int(connection.execute(statement).rowcount or 0)

@@ -1,36 +1,32 @@
 """Publish the marts as a read-only snapshot the dashboards and exports read.
 
 DuckDB allows one writer or many readers of a file, never both, so readers never open the
-warehouse: each successful build copies every mart to Parquet in a new directory under
-`builds/`, writes a manifest, and then swaps the `current` symlink to it in one atomic rename.
-A reader that resolved `current` before the swap keeps reading the previous build, which stays
-until `keep` newer builds exist.
+warehouse: each successful build copies every mart to Parquet in a new build directory, writes
+a manifest, and then swaps `current` to it in one atomic rename (the layout and its reader are
+the snapshot contract, `contracts.snapshot`). A reader that resolved `current` before the swap
+keeps reading the previous build, which stays until `keep` newer builds exist.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from contracts import snapshot
+from contracts.snapshot import current
+
+__all__ = ["SCHEMA", "current", "publish"]
+
 SCHEMA = "marts"
-
-
-def current(snapshot_dir: Path) -> Path | None:
-    """The published build readers should use, or None before the first one."""
-    link = snapshot_dir / "current"
-    return link.resolve() if link.exists() else None
 
 
 def publish(warehouse: duckdb.DuckDBPyConnection, snapshot_dir: Path, *, keep: int = 3) -> Path:
     snapshot_dir = snapshot_dir.absolute()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    build = snapshot_dir / "builds" / stamp
-    build.mkdir(parents=True)
+    build = snapshot.Build(snapshot.new_build(snapshot_dir, stamp))
     tables = [
         row[0]
         for row in warehouse.execute(
@@ -41,7 +37,7 @@ def publish(warehouse: duckdb.DuckDBPyConnection, snapshot_dir: Path, *, keep: i
     ]
     counts: dict[str, int] = {}
     for table in tables:
-        target = build / f"{table}.parquet"
+        target = build.table_path(table)
         # Sums of BIGINT are HUGEINT in DuckDB, which Parquet would store as DOUBLE: money
         # must stay integer minor units, so they go out as BIGINT.
         wide = [
@@ -62,13 +58,9 @@ def publish(warehouse: duckdb.DuckDBPyConnection, snapshot_dir: Path, *, keep: i
         )
         found = warehouse.execute(f'select count(*) from {SCHEMA}."{table}"').fetchall()  # noqa: S608 - names of our own marts and paths
         counts[table] = int(found[0][0])
-    manifest = {"built_at": datetime.now(UTC).isoformat(), "tables": counts}
-    (build / "manifest.json").write_text(json.dumps(manifest, indent=2))
-    link = snapshot_dir / "current"
-    staged = snapshot_dir / f".current-{stamp}"
-    staged.symlink_to(build, target_is_directory=True)
-    os.replace(staged, link)  # atomic: readers see the old build or the new, never neither
-    for old in sorted((snapshot_dir / "builds").iterdir())[:-keep]:
-        if old != build:
+    build.write_manifest(snapshot.Manifest(datetime.now(UTC).isoformat(), counts))
+    snapshot.point_current_at(snapshot_dir, build.path)
+    for old in snapshot.superseded(snapshot_dir, keep=keep):
+        if old != build.path:
             shutil.rmtree(old, ignore_errors=True)
-    return build
+    return build.path

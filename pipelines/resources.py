@@ -1,11 +1,17 @@
-"""Resources shared by every pipeline domain, configured from TESSERA_ environment variables."""
+"""Resources shared by every pipeline domain, configured from TESSERA_ environment variables.
+
+Each field is an `EnvVar` when its variable is set (resolved when a run starts, and named in the
+UI) and its default otherwise. What Dagster needs before any resource exists (sensor intervals,
+cron strings, the freshness window) is in `pipelines/settings.py`."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
+from contracts.snapshot import Build
 from search.backend import SearchBackend
 from search.factory import BackendKind, make_backend
 
@@ -14,6 +20,7 @@ DEFAULT_DATABASE_URL = "sqlite:///var/tessera.db"
 DEFAULT_SNAPSHOT_DIR = "var/snapshot"
 DEFAULT_EXPORTS_DIR = "var/exports"
 DEFAULT_SEARCH_DIR = "var/search"
+DEFAULT_RETENTION_DAYS = "7"
 
 
 def env_or_default(name: str, default: str) -> str:
@@ -46,6 +53,18 @@ class OltpDatabaseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     url: str = Field(default=DEFAULT_DATABASE_URL, description="SQLAlchemy database URL.")
 
 
+class OutboxRetentionResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """How long outbox rows stay in the OLTP database once the warehouse has landed them."""
+
+    days: str = Field(
+        default=DEFAULT_RETENTION_DAYS,
+        description="Days, fractions allowed (text, so that an EnvVar can fill it).",
+    )
+
+    def window(self) -> timedelta:
+        return timedelta(days=float(self.days))
+
+
 class SnapshotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Where the read-only snapshot of the marts is published (dashboards and exports)."""
 
@@ -53,6 +72,10 @@ class SnapshotResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
     def resolved_path(self) -> Path:
         return Path(self.path).expanduser().absolute()
+
+    def current(self) -> Build | None:
+        """The published build, or None before the first one."""
+        return Build.current(self.resolved_path())
 
 
 class ExportsResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -93,6 +116,9 @@ def shared_resources() -> dict[str, object]:
         ),
         "oltp_database": OltpDatabaseResource(
             url=env_or_default("TESSERA_DATABASE_URL", DEFAULT_DATABASE_URL)
+        ),
+        "retention": OutboxRetentionResource(
+            days=env_or_default("TESSERA_OUTBOX_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
         ),
         "snapshot": SnapshotResource(
             path=env_or_default("TESSERA_SNAPSHOT_DIR", DEFAULT_SNAPSHOT_DIR)

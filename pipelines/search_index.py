@@ -16,16 +16,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import sqlalchemy as sa
 
-from pipelines import ingest, publish
+from contracts import outbox
+from contracts.snapshot import Build
+from pipelines import ingest
 from search.backend import SearchBackend
 from search.documents import EventDocument
 
 # Outbox entities whose changes can change an event's document.
 ENTITIES = ("event", "ticket_type", "category")
 CURSOR_FILE = "sync-cursor.json"
+POPULARITY = "event_popularity"
 
 
 @dataclass(frozen=True)
@@ -38,15 +40,14 @@ class SyncResult:
 
 def popularity(snapshot_dir: Path | None) -> dict[str, float]:
     """event id -> popularity from the published marts, or nothing before the first build."""
-    build = publish.current(snapshot_dir) if snapshot_dir is not None else None
-    table = build / "event_popularity.parquet" if build is not None else None
-    if table is None or not table.exists():
+    build = Build.current(snapshot_dir) if snapshot_dir is not None else None
+    if build is None or not build.has(POPULARITY):
         return {}
-    with duckdb.connect() as reader:
-        rows = reader.execute(
-            f"select event_id, popularity from '{table}'"  # noqa: S608 - our own path
-        ).fetchall()
-    return {str(event_id): float(score or 0) for event_id, score in rows}
+    table = build.arrow(POPULARITY, columns=["event_id", "popularity"]).to_pydict()
+    return {
+        str(event_id): float(score or 0)
+        for event_id, score in zip(table["event_id"], table["popularity"], strict=True)
+    }
 
 
 _SELECT = """
@@ -123,8 +124,8 @@ def rebuild(
     mark = ingest.watermark(oltp)
     written = backend.rebuild(documents(oltp, scores=popularity(snapshot_dir)))
     if mark is not None:
-        txid, last_id = (int(part) for part in mark.split(":"))
-        write_cursor(index_dir, ingest.Cursor(txid, last_id, 0))
+        position = outbox.Position.parse(mark)
+        write_cursor(index_dir, ingest.Cursor(position.txid, position.id, 0))
     return written
 
 
@@ -202,8 +203,8 @@ def sync(
             if gone:
                 backend.delete(sorted(gone))
                 removed += len(gone)
-        last = rows[-1]._mapping
-        cursor = ingest.Cursor(int(last["txid"] or 0), int(last["outbox_id"]), 0)
+        last = outbox.Position.of(rows[-1].txid, rows[-1].id)
+        cursor = ingest.Cursor(last.txid, last.id, 0)
         write_cursor(index_dir, cursor)
         if len(rows) < batch_size:
             break

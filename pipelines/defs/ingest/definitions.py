@@ -2,14 +2,11 @@
 nightly schedule rebuilds everything and prunes the outbox rows the warehouse no longer needs
 from the OLTP database."""
 
-import os
-from datetime import timedelta
-
 import dagster as dg
 import duckdb
 
 from pipelines import ingest
-from pipelines.resources import OltpDatabaseResource, WarehouseResource
+from pipelines.resources import OltpDatabaseResource, OutboxRetentionResource, WarehouseResource
 
 OUTBOX_EVENTS = dg.AssetKey(["raw", "outbox_events"])
 
@@ -56,12 +53,13 @@ def outbox_retention(
     context: dg.AssetExecutionContext,
     oltp_database: OltpDatabaseResource,
     warehouse: WarehouseResource,
+    retention: OutboxRetentionResource,
 ) -> dg.MaterializeResult:  # type: ignore[type-arg]
-    days = float(os.environ.get("TESSERA_OUTBOX_RETENTION_DAYS", "7"))
+    days = float(retention.days)
     engine = ingest.make_oltp_engine(oltp_database.url)
     try:
         with duckdb.connect(str(warehouse.ensure_directory())) as connection:
-            removed = ingest.prune(engine, connection, retention=timedelta(days=days))
+            removed = ingest.prune(engine, connection, retention=retention.window())
     finally:
         engine.dispose()
     context.log.info(f"pruned {removed} outbox row(s) older than {days} days")

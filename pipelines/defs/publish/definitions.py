@@ -2,13 +2,10 @@
 each build, checks that the revenue reconciles with the OLTP database and that the data is
 fresh, the refresh job a sensor starts when the outbox grows, and the nightly full rebuild."""
 
-import json
-import os
-from datetime import timedelta
-
 import dagster as dg
 import duckdb
 
+from contracts.snapshot import Build
 from pipelines import exports, ingest, publish, reconcile
 from pipelines.defs.dbt.definitions import tessera_dbt_assets
 from pipelines.defs.ingest.definitions import outbox_retention
@@ -18,12 +15,14 @@ from pipelines.resources import (
     SnapshotResource,
     WarehouseResource,
 )
+from pipelines.settings import definition_settings
 
-# Stale when no build has been published for this long (TESSERA_FRESHNESS_MINUTES, 5).
-FRESHNESS = dg.FreshnessPolicy.time_window(
-    fail_window=timedelta(minutes=float(os.environ.get("TESSERA_FRESHNESS_MINUTES", "5"))),
-    warn_window=timedelta(minutes=float(os.environ.get("TESSERA_FRESHNESS_MINUTES", "5")) / 2),
-)
+
+def freshness() -> dg.FreshnessPolicy:
+    """Stale when no build has been published for this long (TESSERA_FRESHNESS_MINUTES, 5)."""
+    window = definition_settings().freshness
+    return dg.FreshnessPolicy.time_window(fail_window=window, warn_window=window / 2)
+
 
 # Runs that write the warehouse take turns (DuckDB has one writer): see dagster.yaml.
 WAREHOUSE_TAGS = {"tessera/warehouse": "write"}
@@ -40,17 +39,18 @@ def mart_keys() -> list[dg.AssetKey]:
     description="Every mart copied to Parquet and swapped in atomically under "
     "TESSERA_SNAPSHOT_DIR/current; dashboards and exports read only this.",
     kinds={"parquet"},
-    freshness_policy=FRESHNESS,
+    freshness_policy=freshness(),
 )
 def marts_snapshot(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, snapshot: SnapshotResource
 ) -> dg.MaterializeResult:  # type: ignore[type-arg]
     with duckdb.connect(str(warehouse.resolved_path()), read_only=True) as connection:
-        build = publish.publish(connection, snapshot.resolved_path())
-    manifest = json.loads((build / "manifest.json").read_text())
-    context.log.info(f"published {build}")
+        build = Build(publish.publish(connection, snapshot.resolved_path()))
+    manifest = build.manifest()
+    assert manifest is not None, "publish() writes the manifest"
+    context.log.info(f"published {build.path}")
     return dg.MaterializeResult(
-        metadata={"path": str(build), **{f"rows/{k}": v for k, v in manifest["tables"].items()}}
+        metadata={"path": str(build.path), **{f"rows/{k}": v for k, v in manifest.tables.items()}}
     )
 
 
@@ -64,7 +64,7 @@ def marts_snapshot(
 def finance_exports(
     context: dg.AssetExecutionContext, snapshot: SnapshotResource, exports_dir: ExportsResource
 ) -> dg.MaterializeResult:  # type: ignore[type-arg]
-    build = publish.current(snapshot.resolved_path())
+    build = snapshot.current()
     if build is None:
         raise dg.Failure("no published snapshot to export")
     target = exports_dir.resolved_path()
@@ -117,7 +117,7 @@ nightly_job = dg.define_asset_job(
 
 @dg.sensor(
     job=refresh_job,
-    minimum_interval_seconds=int(os.environ.get("TESSERA_PIPELINE_SENSOR_SECONDS", "15")),
+    minimum_interval_seconds=definition_settings().outbox_sensor_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts a refresh when the outbox has rows ingestion may take.",
 )
@@ -136,7 +136,7 @@ def outbox_sensor(
 
 nightly_schedule = dg.ScheduleDefinition(
     job=nightly_job,
-    cron_schedule=os.environ.get("TESSERA_NIGHTLY_CRON", "0 3 * * *"),
+    cron_schedule=definition_settings().nightly_cron,
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 

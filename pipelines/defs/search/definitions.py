@@ -3,7 +3,6 @@ once under `make up`) rebuilds it in full with popularity from the published mar
 runs a sync within seconds of an event, ticket type or category changing in the OLTP database.
 These live in their own code location (`pipelines/search_definitions.py`)."""
 
-import os
 from typing import Any
 
 import dagster as dg
@@ -11,6 +10,7 @@ import dagster as dg
 from pipelines import ingest
 from pipelines import search_index as indexing
 from pipelines.resources import OltpDatabaseResource, SearchIndexResource, SnapshotResource
+from pipelines.settings import definition_settings
 
 EVENT_INDEX = dg.AssetKey(["search", "event_index"])
 # The index has one writer at a time (tantivy's lock; an alias swap on OpenSearch).
@@ -86,7 +86,7 @@ search_rebuild_job = dg.define_asset_job(
 
 @dg.sensor(
     job=search_sync_job,
-    minimum_interval_seconds=int(os.environ.get("TESSERA_SEARCH_SENSOR_SECONDS", "5")),
+    minimum_interval_seconds=definition_settings().search_sensor_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Starts a sync when the outbox has rows past the index's cursor.",
 )
@@ -109,7 +109,7 @@ def search_sensor(
 
 search_nightly = dg.ScheduleDefinition(
     job=search_rebuild_job,
-    cron_schedule=os.environ.get("TESSERA_SEARCH_NIGHTLY_CRON", "30 3 * * *"),
+    cron_schedule=definition_settings().search_nightly_cron,
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
