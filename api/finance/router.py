@@ -14,10 +14,11 @@ from api.errors import problem_responses
 from api.finance import service
 from api.finance.service import ExportFormat
 from api.users.models import Role, User
+from contracts.reports import READERS
 
 router = APIRouter(tags=["finance"], responses=problem_responses(401, 403, 422))
 
-FinanceDep = Annotated[User, Depends(require_role(Role.finance, Role.admin))]
+FinanceDep = Annotated[User, Depends(require_role(*(Role(role) for role in READERS)))]
 
 
 @router.get(

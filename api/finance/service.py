@@ -1,10 +1,10 @@
 """Finance exports, read from the snapshot the data platform publishes (never the OLTP tables:
-the reports are the marts, reconciled with the ledger before they are published)."""
+the reports are the marts, reconciled with the ledger before they are published). The reports
+and the snapshot's layout are the data contracts (`contracts.reports`, `contracts.snapshot`)."""
 
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -13,6 +13,10 @@ from pathlib import Path
 import polars as pl
 
 from api.finance.errors import InvalidRange, SnapshotUnavailable, UnknownReport
+from contracts.reports import REPORTS, Report
+from contracts.snapshot import Build
+
+__all__ = ["MEDIA_TYPES", "REPORTS", "Export", "ExportFormat", "Report", "export"]
 
 
 class ExportFormat(StrEnum):
@@ -29,30 +33,6 @@ MEDIA_TYPES = {
 
 
 @dataclass(frozen=True)
-class Report:
-    mart: str
-    date_column: str
-    description: str
-
-
-REPORTS = {
-    "revenue-by-day": Report(
-        "revenue_daily",
-        "revenue_date",
-        "Gross, tax, fees, refunds, net, platform take and organizer payout per day, event, "
-        "organizer, category and currency.",
-    ),
-    "payouts": Report(
-        "organizer_payouts", "month", "The payout statement per organizer, month and currency."
-    ),
-    "tax": Report("tax_report", "month", "Tax per month, event country, currency, tax and rate."),
-    "invoices": Report(
-        "invoice_register", "issue_date", "Every invoice and credit note, by number."
-    ),
-}
-
-
-@dataclass(frozen=True)
 class Export:
     content: bytes
     media_type: str
@@ -61,15 +41,15 @@ class Export:
     built_at: str | None
 
 
-def _build(snapshot_dir: Path) -> Path:
-    link = snapshot_dir / "current"
-    if not link.exists():
+def _build(snapshot_dir: Path) -> Build:
+    build = Build.current(snapshot_dir)
+    if build is None:
         raise SnapshotUnavailable(
             "No analytics snapshot has been published yet; the pipelines publish one after "
             "each build.",
             headers={"Retry-After": "60"},
         )
-    return link.resolve()
+    return build
 
 
 def export(
@@ -90,7 +70,7 @@ def export(
     if start is not None and end is not None and start > end:
         raise InvalidRange("`from` is after `to`.", field="from")
     build = _build(snapshot_dir)
-    frame = pl.read_parquet(build / f"{found.mart}.parquet")
+    frame = build.polars(found.mart)
     day = pl.col(found.date_column).cast(pl.Date)
     if start is not None:
         frame = frame.filter(day >= start)
@@ -111,8 +91,8 @@ def export(
             if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
         )
         naive.write_excel(out, worksheet=found.mart[:31])
-    manifest = build / "manifest.json"
-    built_at = json.loads(manifest.read_text()).get("built_at") if manifest.exists() else None
+    manifest = build.manifest()
+    built_at = manifest.built_at if manifest is not None else None
     span = f"_{start or 'start'}_{end or 'end'}" if start or end else ""
     return Export(
         content=out.getvalue(),

@@ -25,6 +25,7 @@ from api.events import service as events_service
 from api.events.models import Event
 from api.search import service as search_service
 from api.search.schemas import RecommendationReason
+from contracts.snapshot import Build
 from search.backend import SearchBackend, SearchFilters, SearchQuery, SortOrder
 
 CANDIDATES_PER_GROUP = 3  # fetch this many times the limit from each group, before filtering
@@ -38,18 +39,17 @@ class Recommended:
 
 
 @lru_cache(maxsize=32)
-def _read(path: str) -> pl.DataFrame:
+def _read(build: Build, name: str) -> pl.DataFrame:
     """A mart of one published build (builds never change once published)."""
-    return pl.read_parquet(path)
+    return build.polars(name)
 
 
 def mart(snapshot_dir: Path, name: str) -> pl.DataFrame | None:
     """A mart of the published snapshot, or None before it exists."""
-    link = snapshot_dir / "current"
-    if not link.exists():
+    build = Build.current(snapshot_dir)
+    if build is None or not build.has(name):
         return None
-    table = link.resolve() / f"{name}.parquet"
-    return _read(str(table)) if table.exists() else None
+    return _read(build, name)
 
 
 def _booked_together(snapshot_dir: Path, event_ids: list[str], limit: int) -> dict[str, float]:
