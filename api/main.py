@@ -19,13 +19,16 @@ from api.auth.dependencies import optional_user
 from api.auth.oauth_router import router as oauth_router
 from api.auth.passwords import PasswordCheck
 from api.auth.router import router as auth_router
+from api.bookings import workflows as bookings_workflows
 from api.bookings.router import router as bookings_router
 from api.config import Settings, get_settings
 from api.db import make_engine, make_sessionmaker
 from api.edge import install_edge
 from api.errors import PROBLEM_JSON, install_error_handlers
+from api.events.categories_router import router as categories_router
 from api.events.media_router import router as media_router
 from api.events.router import router as events_router
+from api.events.workflows import EventWorkflows
 from api.finance.router import router as finance_router
 from api.inputs import refuse_unstorable
 from api.migrate import current_revision, head_revision
@@ -36,6 +39,7 @@ from api.observability import Metrics, RequestContextMiddleware, configure_loggi
 from api.payments.providers import close_providers, make_providers
 from api.payments.router import router as payments_router
 from api.ratelimit import RateLimiter
+from api.search.listing_router import router as listing_router
 from api.search.router import router as search_router
 from api.storage import make_storage
 from api.users.router import router as users_router
@@ -44,12 +48,15 @@ BAD_BODY_RESPONSE = {
     "description": "The body is not readable JSON",
     "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
 }
+EVENT_WORKFLOWS: EventWorkflows = bookings_workflows  # what the events routes call above them
 ROUTERS = (
     health.router,
     auth_router,
     oauth_router,
     users_router,
     admin_router,
+    categories_router,
+    listing_router,  # between the two, where the document has always listed them
     events_router,
     search_router,
     media_router,
@@ -148,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.event_workflows = EVENT_WORKFLOWS
     app.state.storage = make_storage(
         settings.media_url, settings.media_dir, settings.media_base_url
     )

@@ -8,9 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api import audit
+from api.admin import service
 from api.admin.schemas import AuditEntryOut, AuditPage
-from api.auth import service as auth_service
-from api.auth import social
 from api.auth.dependencies import AdminDep
 from api.deps import SessionDep
 from api.errors import problem_responses
@@ -76,11 +75,7 @@ async def get_user(userId: uuid.UUID, _admin: AdminDep, session: SessionDep) -> 
 )
 async def delete_user(userId: uuid.UUID, admin: AdminDep, session: SessionDep) -> Response:
     """Erase a user's personal data and end their sessions; the row stays for finance."""
-    user = await users.get_or_raise(session, user_id=userId)
-    await users.erase(session, actor=admin, user=user)
-    await auth_service.revoke_all_sessions(session, user_id=user.id, reason="erased")
-    await social.forget(session, user_id=user.id)
-    await session.commit()
+    await service.erase_user(session, actor=admin, user_id=userId)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -92,9 +87,7 @@ async def change_role(
     session: SessionDep,
 ) -> AdminUser:
     """Give a user another role."""
-    user = await users.get_or_raise(session, user_id=userId)
-    await users.change_role(session, actor=admin, user=user, role=body.role)
-    await session.commit()
+    user = await service.change_role(session, actor=admin, user_id=userId, role=body.role)
     return admin_view(user)
 
 
@@ -108,11 +101,7 @@ async def change_status(
     session: SessionDep,
 ) -> AdminUser:
     """Suspend or reactivate an account; suspending ends its sessions."""
-    user = await users.get_or_raise(session, user_id=userId)
-    await users.change_status(session, actor=admin, user=user, status=body.status)
-    if body.status == UserStatus.suspended:
-        await auth_service.revoke_all_sessions(session, user_id=user.id, reason="suspended")
-    await session.commit()
+    user = await service.change_status(session, actor=admin, user_id=userId, status=body.status)
     return admin_view(user)
 
 

@@ -1,17 +1,19 @@
-"""Who is calling: the bearer token's user, and the roles a route requires."""
+"""Who is calling: the bearer token's user, the roles a route requires, and the anonymous
+visitor id behaviour events carry."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import service
 from api.auth.errors import InsufficientRole
 from api.auth.passwords import PasswordCheck
-from api.deps import SessionDep, SettingsDep, declares_access
+from api.deps import VISITOR_COOKIE, SessionDep, SettingsDep, declares_access, visitor_id
 from api.errors import Unauthorized
 from api.observability import set_actor
 from api.users.models import Role, User
@@ -78,3 +80,14 @@ def get_password_check(request: Request) -> PasswordCheck:
 
 
 PasswordCheckDep = Annotated[PasswordCheck, Depends(get_password_check)]
+
+
+def ensure_visitor(request: Request, response: Response) -> str:
+    """The anonymous visitor id behaviour events carry; a new one is set as a year-long cookie."""
+    visitor = visitor_id(request)
+    if visitor is None:
+        visitor = uuid.uuid4().hex
+        response.set_cookie(
+            VISITOR_COOKIE, visitor, max_age=365 * 86400, httponly=True, samesite="lax"
+        )
+    return visitor

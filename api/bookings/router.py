@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from api.auth.dependencies import CurrentUser, OrganizerDep
-from api.bookings import service, tickets, waitlist
+from api.bookings import service, tickets, waitlist, workflows
 from api.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from api.bookings.schemas import (
     AttendeeOut,
@@ -160,11 +160,9 @@ async def check_in(
 
     Only inside the event's check-in window: from `checkin_opens_minutes_before` its start
     until its end (409 `ticket.checkin_not_open` / `ticket.checkin_closed` outside it)."""
-    event = await events_service.get_managed_or_raise(session, event_id=eventId, actor=staff)
-    result = await service.check_in(
-        session, settings, event=event, payload=body.payload, staff=staff
+    result = await workflows.check_in_ticket(
+        session, settings, event_id=eventId, payload=body.payload, staff=staff
     )
-    await session.commit()
     return CheckInOut(
         ticket_id=result.ticket.id,
         booking_id=result.ticket.booking_id,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -38,8 +39,13 @@ from api.bookings.models import (
     WaitlistStatus,
 )
 from api.bookings.schemas import WaitlistJoin
-from api.events.models import Event, EventStatus, TicketType
-from api.users.models import User
+from api.db import utcnow
+from api.events import service as events_service
+from api.events.models import TicketType
+
+if TYPE_CHECKING:
+    from api.events.models import Event
+    from api.users.models import User
 
 
 def check_attendee_names(event: Event, names: list[str] | None, quantity: int, field: str) -> None:
@@ -92,10 +98,10 @@ async def offer(
         )
         if not waiting:
             continue
-        event = await session.get(Event, waiting[0].event_id)
+        event = await events_service.get(session, event_id=waiting[0].event_id)
         assert ticket_type is not None
         assert event is not None
-        if event.status != EventStatus.published or event.starts_at <= now:
+        if event.status != events_service.EventStatus.published or event.starts_at <= now:
             continue
         too_big: int | None = None  # the smallest quantity already refused
         for entry in waiting:
@@ -273,7 +279,7 @@ async def join(
     session: AsyncSession, *, event: Event, user: User, data: WaitlistJoin, now: datetime
 ) -> WaitlistEntry:
     """Queue for seats of a sold-out ticket type."""
-    if event.status != EventStatus.published or event.starts_at <= now:
+    if event.status != events_service.EventStatus.published or event.starts_at <= now:
         raise WaitlistClosed("This event takes no waitlist.", field="eventId")
     ticket_type = next((t for t in event.ticket_types if t.id == data.ticket_type_id), None)
     if ticket_type is None:
@@ -385,3 +391,8 @@ async def close_for_event(session: AsyncSession, *, event_id: uuid.UUID, now: da
         await move(
             session, entry, to=WaitlistStatus.closed, only_from=ACTIVE_WAITLIST, closed_at=now
         )
+
+
+async def seats_added(session: AsyncSession, *, ticket_type_id: uuid.UUID) -> int:
+    """A ticket type may have more seats: the waitlist gets them first."""
+    return await offer(session, ticket_type_ids=[ticket_type_id], now=utcnow())

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import outbox
 from api.errors import Conflict, NotFound
 from api.events.images import FileTooLarge, clean_image
+from api.events.lifecycle import duplicate
 from api.events.models import Event, EventMedia
+from api.events.schemas import DuplicateRequest
 from api.storage import Storage
 from api.users.models import User
 
@@ -90,6 +92,16 @@ async def remove(session: AsyncSession, *, media: EventMedia) -> str:
     return media.storage_key
 
 
+async def discard(
+    session: AsyncSession, storage: Storage, *, event: Event, media_id: uuid.UUID
+) -> None:
+    """Remove an image: its record, committed here, then its file (never a file that a
+    rolled-back removal still points to)."""
+    key = await remove(session, media=await get_or_raise(session, event=event, media_id=media_id))
+    await session.commit()
+    await storage.delete(key)
+
+
 async def copy_all(
     session: AsyncSession, storage: Storage, *, source: Event, target: Event, actor: User
 ) -> None:
@@ -110,3 +122,17 @@ async def copy_all(
         )
         session.add(copy)
         await outbox.record(session, "event_media.added", copy)
+
+
+async def duplicate_with_images(
+    session: AsyncSession,
+    storage: Storage,
+    *,
+    event: Event,
+    actor: User,
+    options: DuplicateRequest,
+) -> Event:
+    """A new draft with the event's details, ticket types and copies of its images."""
+    copy = await duplicate(session, event=event, actor=actor, options=options)
+    await copy_all(session, storage, source=event, target=copy, actor=actor)
+    return copy

@@ -90,8 +90,5 @@ async def delete_media(
 ) -> Response:
     """Remove an image; the file goes once the removal is committed."""
     event = await service.get_managed_or_raise(session, event_id=eventId, actor=actor)
-    media = await media_service.get_or_raise(session, event=event, media_id=mediaId)
-    key = await media_service.remove(session, media=media)
-    await session.commit()
-    await storage.delete(key)
+    await media_service.discard(session, storage, event=event, media_id=mediaId)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

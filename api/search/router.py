@@ -1,5 +1,5 @@
 """HTTP routes of search: suggestions, clicks on results, similar events, recommendations.
-(The search itself is `GET /events?q=...`, in the events router.)"""
+(The search itself is `GET /events?q=...`, in `listing_router`.)"""
 
 from __future__ import annotations
 
@@ -93,16 +93,14 @@ async def open_result(
     position: Annotated[int, Query(ge=1, le=10_000)],
 ) -> Response:
     """A result link (`click_url`): records the click, then sends the browser to the event."""
-    async with request.app.state.sessionmaker() as session:
-        await service.record_click(
-            session,
-            search_id=searchId,
-            event_id=eventId,
-            position=position,
-            user_id=user.id if user else None,
-            visitor_id=visitor_id(request),
-        )
-        await session.commit()
+    await service.record_click_apart(
+        request.app.state.sessionmaker,
+        search_id=searchId,
+        event_id=eventId,
+        position=position,
+        user_id=user.id if user else None,
+        visitor_id=visitor_id(request),
+    )
     target = f"{settings.public_base_url.rstrip('/')}/events/{eventId}"
     return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
 

@@ -14,17 +14,15 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import outbox
 from api.config import Settings
 from api.db import utcnow
 from api.events import service as events_service
-from api.events.models import Event
-from api.events.schemas import EventSort
 from api.search.errors import InvalidSearchCursor, SearchNotFound, SearchUnavailable
 from search.backend import (
     GeoFilter,
@@ -38,15 +36,18 @@ from search.backend import (
 from search.backend import SearchUnavailable as BackendUnavailable
 from search.factory import make_backend
 
+if TYPE_CHECKING:
+    from api.events.models import Event
+
 T = TypeVar("T")
 _BACKENDS: dict[tuple[Any, ...], SearchBackend] = {}
 _SPACES = re.compile(r"\s+")
 
 SORTS = {
-    EventSort.relevance: SortOrder.RELEVANCE,
-    EventSort.starts_at: SortOrder.STARTS_AT,
-    EventSort.price: SortOrder.PRICE_ASC,
-    EventSort.popularity: SortOrder.POPULARITY,
+    events_service.EventSort.relevance: SortOrder.RELEVANCE,
+    events_service.EventSort.starts_at: SortOrder.STARTS_AT,
+    events_service.EventSort.price: SortOrder.PRICE_ASC,
+    events_service.EventSort.popularity: SortOrder.POPULARITY,
 }
 
 
@@ -111,7 +112,7 @@ class EventSearch:
     filters: events_service.EventFilters
     tags: tuple[str, ...] = ()
     near: GeoFilter | None = None
-    sort: EventSort | None = None
+    sort: events_service.EventSort | None = None
     page: int = 1
     page_size: int = 20
 
@@ -246,6 +247,29 @@ async def record_click(
             "clicked_at": utcnow().isoformat(),
         },
     )
+    return click_id
+
+
+async def record_click_apart(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    search_id: uuid.UUID,
+    event_id: uuid.UUID,
+    position: int,
+    user_id: uuid.UUID | None,
+    visitor_id: str | None,
+) -> uuid.UUID:
+    """Record a click in a transaction of its own, before the browser is sent on."""
+    async with sessions() as session:
+        click_id = await record_click(
+            session,
+            search_id=search_id,
+            event_id=event_id,
+            position=position,
+            user_id=user_id,
+            visitor_id=visitor_id,
+        )
+        await session.commit()
     return click_id
 
 

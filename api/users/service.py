@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,30 @@ from api.users.errors import CannotChangeOwnAccount, EmailTaken, UserDeleted, Us
 from api.users.models import Role, User, UserStatus
 from api.users.schemas import DailyCount, ProfileUpdate, UserStats
 
+# Other domains name roles and statuses, and type users, through this module.
+__all__ = [
+    "Role",
+    "User",
+    "UserStatus",
+    "change_role",
+    "change_status",
+    "create",
+    "erase",
+    "get",
+    "get_by_email",
+    "get_many",
+    "get_or_raise",
+    "get_visible_or_raise",
+    "list_users",
+    "mark_email_verified",
+    "mark_logged_in",
+    "mark_phone_verified",
+    "normalize_email",
+    "set_password_hash",
+    "stats",
+    "update_profile",
+]
+
 
 def normalize_email(email: str) -> str:
     """Emails are compared case-insensitively: the whole address is stored lower-cased."""
@@ -24,6 +49,14 @@ def normalize_email(email: str) -> str:
 
 async def get(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
+
+
+async def get_many(session: AsyncSession, *, user_ids: Iterable[uuid.UUID]) -> list[User]:
+    """The users of `user_ids` (unknown ids are left out)."""
+    ids = set(user_ids)
+    if not ids:
+        return []
+    return list(await session.scalars(select(User).where(User.id.in_(ids))))
 
 
 async def get_or_raise(session: AsyncSession, *, user_id: uuid.UUID) -> User:
