@@ -10,7 +10,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import segno
 from sqlalchemy import select, update
@@ -22,7 +22,9 @@ from api.config import Settings
 from api.db import utcnow
 from api.errors import Conflict, NotFound, Unprocessable
 from api.formatting import format_moment, format_money
-from api.users.models import User
+
+if TYPE_CHECKING:
+    from api.users.models import User
 
 PREFIX = "TSR1"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from sqlalchemy import func, select
@@ -16,7 +17,9 @@ from api.events.lifecycle import duplicate
 from api.events.models import Event, EventMedia
 from api.events.schemas import DuplicateRequest
 from api.storage import Storage
-from api.users.models import User
+
+if TYPE_CHECKING:
+    from api.users.models import User
 
 MAX_MEDIA_PER_EVENT = 20
 

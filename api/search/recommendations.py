@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,11 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.bookings import service as bookings_service
 from api.db import utcnow
 from api.events import service as events_service
-from api.events.models import Event
 from api.search import service as search_service
 from api.search.schemas import RecommendationReason
 from contracts.snapshot import Build
 from search.backend import SearchBackend, SearchFilters, SearchQuery, SortOrder
+
+if TYPE_CHECKING:
+    from api.events.models import Event
 
 CANDIDATES_PER_GROUP = 3  # fetch this many times the limit from each group, before filtering
 
