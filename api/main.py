@@ -33,6 +33,7 @@ from api.finance.router import router as finance_router
 from api.inputs import refuse_unstorable
 from api.migrate import current_revision, head_revision
 from api.notifications.channels import make_providers as make_notification_providers
+from api.notifications.dependencies import deliver_after_response
 from api.notifications.router import admin as notifications_admin_router
 from api.notifications.router import router as notifications_router
 from api.observability import Metrics, RequestContextMiddleware, configure_logging
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.after_account_messages = deliver_after_response  # see api/auth/router.py
     app.state.event_workflows = EVENT_WORKFLOWS
     app.state.storage = make_storage(
         settings.media_url, settings.media_dir, settings.media_base_url

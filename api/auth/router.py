@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from api.auth import service, verification
@@ -25,10 +25,21 @@ from api.auth.schemas import (
 from api.deps import Public, RateLimiterDep, SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.idempotency import IdempotencyDep
-from api.notifications.dependencies import DeliverNotifications
 from api.users.schemas import UserProfile, profile_view
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=problem_responses(422))
+
+
+def _after_account_messages(request: Request, background: BackgroundTasks) -> None:
+    """Routes that ask for account messages end with what the composition root hooks in as
+    `app.state.after_account_messages` (api/main.py: their delivery right after the response),
+    since auth sits below notifications and cannot name it."""
+    hook = getattr(request.app.state, "after_account_messages", None)
+    if hook is not None:
+        hook(request, background)
+
+
+AccountMessages = Depends(_after_account_messages)
 
 
 def _ip(request: Request) -> str | None:
@@ -39,7 +50,7 @@ def _ip(request: Request) -> str | None:
     "/register",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    dependencies=[Public, DeliverNotifications],
+    dependencies=[Public, AccountMessages],
     responses=problem_responses(429),
 )
 async def register(
@@ -136,7 +147,7 @@ async def logout(
 @router.post(
     "/change-password",
     response_model=TokenPair,
-    dependencies=[DeliverNotifications],
+    dependencies=[AccountMessages],
     responses=problem_responses(401),
 )
 async def change_password(
@@ -166,7 +177,7 @@ async def change_password(
     "/reset-password",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    dependencies=[Public, DeliverNotifications],
+    dependencies=[Public, AccountMessages],
     responses=problem_responses(429),
 )
 async def reset_password(
@@ -187,7 +198,7 @@ async def reset_password(
 @router.post(
     "/confirm-reset",
     response_model=Done,
-    dependencies=[Public, DeliverNotifications],
+    dependencies=[Public, AccountMessages],
     responses=problem_responses(400, 429),
 )
 async def confirm_reset(
@@ -231,7 +242,7 @@ async def verify_email(
     "/verify-email/resend",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    dependencies=[DeliverNotifications],
+    dependencies=[AccountMessages],
     responses=problem_responses(401, 429),
 )
 async def resend_verification(
@@ -248,7 +259,7 @@ async def resend_verification(
     "/verify-phone/send",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    dependencies=[DeliverNotifications],
+    dependencies=[AccountMessages],
     responses=problem_responses(400, 401, 429),
 )
 async def send_phone_code(

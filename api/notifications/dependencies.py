@@ -1,4 +1,7 @@
-"""Send requested account messages right after the response, when inline delivery is on."""
+"""Send requested account messages right after the response, when inline delivery is on.
+
+api/main.py hooks `deliver_after_response` into the auth routes that ask for account messages
+(auth sits below notifications and cannot name it)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from fastapi import BackgroundTasks, Depends, Request
 from api.notifications.worker import deliver_requested_now
 
 
-def _deliver_after_response(request: Request, background: BackgroundTasks) -> None:
+def deliver_after_response(request: Request, background: BackgroundTasks) -> None:
     state = request.app.state
     if state.settings.deliver_notifications_inline:
         background.add_task(
@@ -18,4 +21,4 @@ def _deliver_after_response(request: Request, background: BackgroundTasks) -> No
         )
 
 
-DeliverNotifications = Depends(_deliver_after_response)
+DeliverNotifications = Depends(deliver_after_response)
