@@ -10,18 +10,20 @@ from typing import Any
 
 import streamlit as st
 
+from contracts import snapshot
+
 FULL_ACCESS = frozenset({"admin", "finance"})
 EVERY_ORGANIZER = FULL_ACCESS | {"analyst"}
 DASHBOARD_ROLES = EVERY_ORGANIZER | {"organizer"}
 
 # Columns that name or identify a person (a buyer, a customer). Analysts never read them;
 # organizers read them only in rows of their own events (their own invoices' buyers).
-PERSONAL_COLUMNS = frozenset({"user_id", "buyer_name", "buyer_email"})
+PERSONAL_COLUMNS = snapshot.PERSONAL_COLUMNS
 # Figures computed over every organizer's events, from which an organizer could work out
 # another organizer's (an event's sell-through against its category's average).
 CROSS_ORGANIZER_COLUMNS = frozenset({"pace_vs_category"})
 # Marts that belong to no one (reference data), read whole by everyone signed in.
-REFERENCE_TABLES = frozenset({"dim_currencies"})
+REFERENCE_TABLES = snapshot.REFERENCE_TABLES
 
 VIEWER_KEY = "tessera_viewer"
 

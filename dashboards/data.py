@@ -1,5 +1,6 @@
 """The published snapshot, as the dashboards read it: Parquet files under
-`TESSERA_SNAPSHOT_DIR/current`, never the warehouse itself (a pipeline may be writing it).
+`TESSERA_SNAPSHOT_DIR/current`, never the warehouse itself (a pipeline may be writing it),
+through the snapshot contract's reader (`contracts.snapshot`).
 
 Every page reads through a `Reader` for the signed-in viewer, which keeps to what they may see
 when the data is read: an organizer's reader holds only rows of their own events (keyed by
@@ -7,7 +8,6 @@ their user id, not by a sidebar choice), an analyst's holds no column that names
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from contracts import snapshot
 from dashboards import access
 
 DEFAULT_SNAPSHOT_DIR = "var/snapshot"
@@ -30,23 +31,20 @@ def snapshot_dir() -> Path:
 def current_build() -> Path | None:
     """The build `current` points at (resolved once per page run, so a swap mid-run does not
     mix two builds), or None before the first publication."""
-    link = snapshot_dir() / "current"
-    if not link.exists():
-        return None
-    return link.resolve()
+    return snapshot.current(snapshot_dir())
 
 
 def manifest(build: Path) -> dict[str, Any]:
-    path = build / "manifest.json"
-    return dict(json.loads(path.read_text())) if path.exists() else {}
+    found = snapshot.Build(build).manifest()
+    return found.as_dict() if found is not None else {}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _read(build: str, table: str) -> pd.DataFrame:
-    path = Path(build) / f"{table}.parquet"
-    if not path.exists():
+    published = snapshot.Build(Path(build))
+    if not published.has(table):
         return pd.DataFrame()
-    return pd.read_parquet(path)
+    return published.pandas(table)
 
 
 class Reader:
@@ -82,10 +80,7 @@ class Reader:
         return int(payments["user_id"].nunique()) if "user_id" in payments else 0
 
     def minor_units(self) -> dict[str, int]:
-        currencies = self.table("dim_currencies")
-        if currencies.empty:
-            return {}
-        return dict(zip(currencies["currency_code"], currencies["minor_units"], strict=True))
+        return snapshot.Build(self.build).minor_units()
 
     def _rows(self, name: str) -> pd.DataFrame:
         frame = _read(str(self.build), name).copy()
