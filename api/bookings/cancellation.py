@@ -1,6 +1,5 @@
-"""Cancelling bookings: by their holder within the event's policy, by staff any time, all of
-them when their event is cancelled, and a held offer when its holder leaves the waitlist.
-Seats come back to the waitlist first. Callers commit."""
+"""Cancelling bookings: by their holder within the event's policy, by staff any time, and all
+of them when their event is cancelled. Seats come back to the waitlist first. Callers commit."""
 
 from __future__ import annotations
 
@@ -12,8 +11,8 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.bookings import capacity, tickets, waitlist
-from api.bookings.errors import CancellationClosed, NotCancellable, NotWaiting, TicketUsed
-from api.bookings.models import ACTIVE_WAITLIST, Booking, BookingStatus, Ticket, WaitlistStatus
+from api.bookings.errors import CancellationClosed, NotCancellable, TicketUsed
+from api.bookings.models import Booking, BookingStatus, Ticket, WaitlistStatus
 from api.bookings.queries import effective_status
 from api.db import utcnow
 from api.events import service as events_service
@@ -143,28 +142,3 @@ async def cancel_all_for_event(session: AsyncSession, *, event_id: uuid.UUID, ac
                 continue
             count += 1
     return count
-
-
-async def leave_waitlist(
-    session: AsyncSession, *, event_id: uuid.UUID, user: User, ticket_type_id: uuid.UUID | None
-) -> int:
-    """Leave the queue (of one ticket type, or all of the event's); an offer in hand is
-    cancelled and its seats go to the next person."""
-    entries = [
-        entry
-        for entry in await waitlist.active_entries(session, event_id=event_id, user_id=user.id)
-        if ticket_type_id is None or entry.ticket_type_id == ticket_type_id
-    ]
-    if not entries:
-        raise NotWaiting("You are not on this event's waitlist.", field="eventId")
-    now = utcnow()
-    for entry in entries:
-        offered = entry.booking_id if entry.status == WaitlistStatus.offered else None
-        if not await waitlist.move(
-            session, entry, to=WaitlistStatus.left, only_from=ACTIVE_WAITLIST, closed_at=now
-        ):
-            continue  # settled meanwhile (offer lapsed or accepted)
-        booking = await session.get(Booking, offered) if offered else None
-        if booking is not None and effective_status(booking, now) == BookingStatus.pending:
-            await cancel(session, booking=booking, actor=user, reason="left the waitlist")
-    return len(entries)

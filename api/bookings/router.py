@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from api.auth.dependencies import CurrentUser, OrganizerDep
-from api.bookings import service, tickets, waitlist, workflows
+from api.bookings import service, tickets, workflows
 from api.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from api.bookings.schemas import (
     AttendeeOut,
@@ -29,7 +29,6 @@ from api.bookings.schemas import (
     WaitlistJoin,
     WaitlistPage,
 )
-from api.db import utcnow
 from api.deps import SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.events import service as events_service
@@ -306,16 +305,7 @@ async def join_waitlist(
     """Queue for seats of a sold-out ticket type; freed seats are offered first come, first
     served as a hold in your name (see `offer_expires_at`)."""
     event = await events_service.get_visible_or_raise(session, event_id=eventId, viewer=user)
-    entry = await waitlist.join(session, event=event, user=user, data=body, now=utcnow())
-    [(entry, position)], _ = await waitlist.list_entries(
-        session,
-        event_id=event.id,
-        user_id=None,
-        entry_id=entry.id,
-        statuses=[],
-        page=1,
-        page_size=1,
-    )
+    entry, position = await service.join_and_place(session, event=event, user=user, data=body)
     await session.commit()
     return _entry_view(entry, position)
 
@@ -359,14 +349,8 @@ async def list_waitlist(
     """The waitlist in queue order: all of it for the organizer and admins, your own entries
     (with your position) for anyone else."""
     event = await events_service.get_visible_or_raise(session, event_id=eventId, viewer=user)
-    everyone = events_service.can_manage(event, user)
-    entries, total = await waitlist.list_entries(
-        session,
-        event_id=event.id,
-        user_id=None if everyone else user.id,
-        statuses=status_,
-        page=page,
-        page_size=page_size,
+    entries, total = await service.entries_seen_by(
+        session, event=event, viewer=user, statuses=status_, page=page, page_size=page_size
     )
     return WaitlistPage(
         items=[_entry_view(e, p) for e, p in entries], total=total, page=page, page_size=page_size

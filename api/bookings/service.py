@@ -2,14 +2,15 @@
 
 Other domains use the bookings domain through this module; the functions live in one module
 per part: `creation` (holding seats), `queries` (reading), `cancellation`, `confirmation`
-(paid, accepted, refunded), `checkin`, `reminders` and `documents` (invoice lines, ticket
-PDFs), beside `capacity`, `tickets` and `waitlist`. Operations that change an event and its
+(paid, accepted, refunded), `checkin`, `waitlist_entries` (joining and leaving the queue),
+`reminders` and `documents` (invoice lines, ticket PDFs), beside `capacity`, `tickets` and
+`waitlist` (offering seats that come free). Operations that change an event and its
 bookings together, committed whole, are in `workflows`.
 """
 
 from __future__ import annotations
 
-from api.bookings.cancellation import cancel, cancel_all_for_event, leave_waitlist
+from api.bookings.cancellation import cancel, cancel_all_for_event
 from api.bookings.checkin import check_in, check_in_window
 from api.bookings.confirmation import (
     accept_free,
@@ -37,6 +38,7 @@ from api.bookings.queries import (
 )
 from api.bookings.reminders import REMINDERS, announce_reminders
 from api.bookings.waitlist import release_expired, seats_added
+from api.bookings.waitlist_entries import entries_seen_by, join_and_place, leave_waitlist
 
 __all__ = [
     "REMINDERS",
@@ -55,11 +57,13 @@ __all__ = [
     "confirm_paid",
     "create",
     "effective_status",
+    "entries_seen_by",
     "extend_hold",
     "get",
     "get_visible_or_raise",
     "holders",
     "invoice_lines",
+    "join_and_place",
     "leave_waitlist",
     "list_for_user",
     "mark_refunded",

@@ -16,19 +16,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import outbox
 from api.bookings import capacity
 from api.bookings.errors import (
-    AlreadyWaiting,
     AttendeeNames,
-    NotOnSale,
-    OrderLimit,
-    SeatsAvailable,
-    UnknownTicketType,
-    WaitlistClosed,
 )
 from api.bookings.models import (
     ACTIVE_WAITLIST,
@@ -38,14 +31,12 @@ from api.bookings.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from api.bookings.schemas import WaitlistJoin
 from api.db import utcnow
 from api.events import service as events_service
 from api.events.models import TicketType
 
 if TYPE_CHECKING:
     from api.events.models import Event
-    from api.users.models import User
 
 
 def check_attendee_names(event: Event, names: list[str] | None, quantity: int, field: str) -> None:
@@ -254,130 +245,6 @@ async def release_expired(
         await close_offer(session, booking_id=booking.id, status=WaitlistStatus.lapsed, now=now)
     await offer(session, ticket_type_ids=[type_id for type_id, _ in seats], now=now)
     return len(expired)
-
-
-async def _free_seats(session: AsyncSession, ticket_type_id: uuid.UUID, now: datetime) -> int:
-    """Seats nobody holds, counting holds that have lapsed but are not yet released."""
-    quantity, reserved = (
-        await session.execute(
-            select(TicketType.quantity, TicketType.reserved).where(TicketType.id == ticket_type_id)
-        )
-    ).one()
-    lapsed = await session.scalar(
-        select(func.coalesce(func.sum(BookingLine.quantity), 0))
-        .join(Booking, Booking.id == BookingLine.booking_id)
-        .where(
-            BookingLine.ticket_type_id == ticket_type_id,
-            Booking.status == BookingStatus.pending,
-            Booking.expires_at <= now,
-        )
-    )
-    return int(quantity) - int(reserved) + int(lapsed or 0)
-
-
-async def join(
-    session: AsyncSession, *, event: Event, user: User, data: WaitlistJoin, now: datetime
-) -> WaitlistEntry:
-    """Queue for seats of a sold-out ticket type."""
-    if event.status != events_service.EventStatus.published or event.starts_at <= now:
-        raise WaitlistClosed("This event takes no waitlist.", field="eventId")
-    ticket_type = next((t for t in event.ticket_types if t.id == data.ticket_type_id), None)
-    if ticket_type is None:
-        raise UnknownTicketType("No such ticket type on this event.", field="ticket_type_id")
-    if ticket_type.sales_end is not None and now >= ticket_type.sales_end:
-        raise NotOnSale(f"Sales of {ticket_type.name} have ended.", field="ticket_type_id")
-    if not ticket_type.min_per_order <= data.quantity <= ticket_type.max_per_order:
-        raise OrderLimit(
-            f"{ticket_type.name}: between {ticket_type.min_per_order} and "
-            f"{ticket_type.max_per_order} per order.",
-            field="quantity",
-        )
-    check_attendee_names(event, data.attendees, data.quantity, "attendees")
-    if await _free_seats(session, ticket_type.id, now) >= data.quantity:
-        raise SeatsAvailable(
-            f"{data.quantity} {ticket_type.name} ticket(s) are available: book them instead.",
-            field="quantity",
-        )
-    entry = WaitlistEntry(
-        id=uuid.uuid4(),
-        event_id=event.id,
-        ticket_type_id=ticket_type.id,
-        user_id=user.id,
-        quantity=data.quantity,
-        attendee_names=data.attendees,
-        status=WaitlistStatus.waiting,
-        created_at=now,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(entry)
-    except IntegrityError:
-        raise AlreadyWaiting(
-            "You are already on the waitlist for this ticket type.", field="ticket_type_id"
-        ) from None
-    await outbox.record(session, "waitlist.joined", entry)
-    return entry
-
-
-async def active_entries(
-    session: AsyncSession, *, event_id: uuid.UUID, user_id: uuid.UUID
-) -> list[WaitlistEntry]:
-    rows = await session.scalars(
-        select(WaitlistEntry)
-        .where(
-            WaitlistEntry.event_id == event_id,
-            WaitlistEntry.user_id == user_id,
-            WaitlistEntry.status.in_(ACTIVE_WAITLIST),
-        )
-        .order_by(WaitlistEntry.ticket_type_id)
-    )
-    return list(rows)
-
-
-async def list_entries(
-    session: AsyncSession,
-    *,
-    event_id: uuid.UUID,
-    user_id: uuid.UUID | None,
-    statuses: list[WaitlistStatus],
-    entry_id: uuid.UUID | None = None,
-    page: int,
-    page_size: int,
-) -> tuple[list[tuple[WaitlistEntry, int | None]], int]:
-    """Entries in queue order with their position among those waiting (None if not waiting)."""
-    query = select(WaitlistEntry).where(WaitlistEntry.event_id == event_id)
-    if user_id is not None:
-        query = query.where(WaitlistEntry.user_id == user_id)
-    if statuses:
-        query = query.where(WaitlistEntry.status.in_(statuses))
-    if entry_id is not None:
-        query = query.where(WaitlistEntry.id == entry_id)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    entries = list(
-        await session.scalars(
-            query.order_by(WaitlistEntry.created_at, WaitlistEntry.id)
-            .offset((page - 1) * page_size)
-            .limit(page_size)
-        )
-    )
-    # Everyone's place in their ticket type's queue, in one query.
-    positions: dict[uuid.UUID, int] = dict(
-        (
-            await session.execute(
-                select(
-                    WaitlistEntry.id,
-                    func.row_number().over(
-                        partition_by=WaitlistEntry.ticket_type_id,
-                        order_by=(WaitlistEntry.created_at, WaitlistEntry.id),
-                    ),
-                ).where(
-                    WaitlistEntry.event_id == event_id,
-                    WaitlistEntry.status == WaitlistStatus.waiting,
-                )
-            )
-        ).all()
-    )
-    return [(entry, positions.get(entry.id)) for entry in entries], total
 
 
 async def close_for_event(session: AsyncSession, *, event_id: uuid.UUID, now: datetime) -> None:
