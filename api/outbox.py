@@ -1,7 +1,8 @@
 """The outbox: every state change writes an event row in the same transaction.
 
-The contract (columns, event types, guarantees) is documented in docs/outbox.md; the data
-platform reads this table over SQL and never imports this package.
+The contract (columns, event types, guarantees) is documented in docs/outbox.md, and its
+column names and cursor rules are defined once in `contracts.outbox`, which the data platform
+reads this table with (over SQL; it never imports this package).
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from sqlalchemy import (
     String,
     delete,
     exists,
-    func,
     inspect,
     select,
-    tuple_,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,12 +30,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, BigIntPK, new_id, utcnow
 from api.observability import current_actor_id, current_request_id
+from contracts import outbox as contract
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class OutboxEvent(Base):
-    __tablename__ = "outbox"
+    __tablename__ = contract.TABLE
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     event_id: Mapped[uuid.UUID] = mapped_column(unique=True, default=new_id)
@@ -51,6 +51,9 @@ class OutboxEvent(Base):
     # PostgreSQL fills this with the writing transaction's id (see the migration), so readers
     # can hold back rows of transactions still in flight; SQLite leaves it empty.
     txid: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
+
+
+assert set(OutboxEvent.__table__.columns.keys()) == set(contract.COLUMNS), "see contracts.outbox"
 
 
 def to_json(value: Any) -> Any:
@@ -129,7 +132,7 @@ class OutboxCursor(Base):
     """How far a consumer inside the platform (the refund worker, ...) has read the outbox:
     every row at or below the cursor is handled. By id on SQLite, by (txid, id) on PostgreSQL."""
 
-    __tablename__ = "outbox_cursors"
+    __tablename__ = contract.CURSORS_TABLE
 
     consumer: Mapped[str] = mapped_column(String(50), primary_key=True)
     last_txid: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -141,7 +144,7 @@ class OutboxConsumed(Base):
     """A row handled above the cursor (PostgreSQL): the cursor cannot pass rows of transactions
     still in flight, so rows handled ahead of it are marked, and unmarked when it catches up."""
 
-    __tablename__ = "outbox_consumed"
+    __tablename__ = contract.CONSUMED_TABLE
 
     consumer: Mapped[str] = mapped_column(String(50), primary_key=True)
     outbox_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -170,21 +173,27 @@ class Batch:
         )
 
     async def close(self) -> None:
-        """Move the cursor past the rows below the read's xmin: none can appear behind them."""
+        """Move the cursor past the rows finished at the read: none can appear behind them."""
         if not self.postgres:
             return
         assert self.xmin is not None
-        final = [row for row in self.rows if (row.txid or 0) < self.xmin]
+        xmin = self.xmin
+        final = [
+            contract.Position.of(row.txid, row.id)
+            for row in self.rows
+            if contract.finished_at(row.txid, xmin)
+        ]
         if not final:
             return
-        last = max(final, key=lambda row: (row.txid or 0, row.id))
-        self.cursor.last_txid, self.cursor.last_id = last.txid or 0, last.id
+        last = max(final)
+        self.cursor.last_txid, self.cursor.last_id = last.txid, last.id
         await self.session.flush()
         await self.session.execute(
             delete(OutboxConsumed).where(
                 OutboxConsumed.consumer == self.cursor.consumer,
-                tuple_(OutboxConsumed.txid, OutboxConsumed.outbox_id)
-                <= tuple_(self.cursor.last_txid, self.cursor.last_id),
+                contract.up_to(
+                    last, postgres=True, txid=OutboxConsumed.txid, id=OutboxConsumed.outbox_id
+                ),
             )
         )
 
@@ -207,20 +216,24 @@ async def read_after(
         cursor = OutboxCursor(consumer=consumer, last_txid=0, last_id=0)
         session.add(cursor)
         await session.flush()
-    query = select(OutboxEvent).where(OutboxEvent.event_type.in_(event_types)).limit(limit)
-    if session.bind is None or session.bind.dialect.name != "postgresql":
-        query = query.where(OutboxEvent.id > cursor.last_id).order_by(OutboxEvent.id)
+    postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+    position = contract.Position(cursor.last_txid, cursor.last_id)
+    after = contract.past(position, postgres=postgres, txid=OutboxEvent.txid, id=OutboxEvent.id)
+    order = contract.reading_order(postgres=postgres, txid=OutboxEvent.txid, id=OutboxEvent.id)
+    if not postgres:
+        query = select(OutboxEvent).where(OutboxEvent.event_type.in_(event_types), after)
+        query = query.order_by(*order).limit(limit)
         return Batch(session, cursor, list(await session.scalars(query)), None)
     pg_query = (
-        select(OutboxEvent, func.txid_snapshot_xmin(func.txid_current_snapshot()))
+        select(OutboxEvent, contract.read_xmin())
         .where(
             OutboxEvent.event_type.in_(event_types),
-            tuple_(OutboxEvent.txid, OutboxEvent.id) > tuple_(cursor.last_txid, cursor.last_id),
+            after,
             ~exists().where(
                 OutboxConsumed.consumer == consumer, OutboxConsumed.outbox_id == OutboxEvent.id
             ),
         )
-        .order_by(OutboxEvent.txid, OutboxEvent.id)
+        .order_by(*order)
         .limit(limit)
     )
     result = (await session.execute(pg_query)).all()
