@@ -42,15 +42,18 @@ COLUMNS = (
 CURSORS_TABLE = "outbox_cursors"
 CONSUMED_TABLE = "outbox_consumed"
 
-# Lightweight (untyped) tables: values come back as the database holds them, whatever the
-# driver (SQLite keeps UUIDs as 32 hex digits and times as text).
-outbox = sa.table(TABLE, *(sa.column(name) for name in COLUMNS))
-cursors = sa.table(
-    CURSORS_TABLE, sa.column("consumer"), sa.column("last_txid"), sa.column("last_id")
-)
-consumed = sa.table(
-    CONSUMED_TABLE, sa.column("consumer"), sa.column("outbox_id"), sa.column("txid")
-)
+# Lightweight tables, untyped but for the positions: values come back as the database holds
+# them, whatever the driver (SQLite keeps UUIDs as 32 hex digits and times as text).
+_POSITIONS = {"id", "txid", "last_txid", "last_id", "outbox_id"}
+
+
+def _column(name: str) -> sa.ColumnClause[Any]:
+    return sa.column(name, sa.BigInteger()) if name in _POSITIONS else sa.column(name)
+
+
+outbox = sa.table(TABLE, *(_column(name) for name in COLUMNS))
+cursors = sa.table(CURSORS_TABLE, *(_column(n) for n in ("consumer", "last_txid", "last_id")))
+consumed = sa.table(CONSUMED_TABLE, *(_column(n) for n in ("consumer", "outbox_id", "txid")))
 
 
 @dataclass(frozen=True, order=True)
@@ -81,6 +84,11 @@ START = Position(0, 0)
 Column = SQLCoreOperations[Any]
 
 
+def _bound(value: int) -> sa.BindParameter[int]:
+    """Positions are 64 bits (a txid counts its epoch too)."""
+    return sa.literal(value, sa.BigInteger())
+
+
 def read_xmin() -> sa.ColumnElement[Any]:
     """PostgreSQL: every transaction below this id had ended when the statement began."""
     return sa.func.txid_snapshot_xmin(sa.func.txid_current_snapshot())
@@ -105,8 +113,8 @@ def past(
 ) -> sa.ColumnElement[bool]:
     """Rows after `position` in reading order."""
     if postgres:
-        return sa.tuple_(txid, id) > sa.tuple_(position.txid, position.id)
-    return id > position.id
+        return sa.tuple_(txid, id) > sa.tuple_(_bound(position.txid), _bound(position.id))
+    return id > _bound(position.id)
 
 
 def up_to(
@@ -118,8 +126,8 @@ def up_to(
 ) -> sa.ColumnElement[bool]:
     """Rows at or before `position` in reading order."""
     if postgres:
-        return sa.tuple_(txid, id) <= sa.tuple_(position.txid, position.id)
-    return id <= position.id
+        return sa.tuple_(txid, id) <= sa.tuple_(_bound(position.txid), _bound(position.id))
+    return id <= _bound(position.id)
 
 
 def reading_order(
