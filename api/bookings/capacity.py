@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import outbox
@@ -46,6 +46,27 @@ async def give_back(session: AsyncSession, seats: Iterable[tuple[uuid.UUID, int]
             .values(reserved=TicketType.reserved - count)
             .execution_options(synchronize_session=False)
         )
+
+
+async def lock(session: AsyncSession, *, ticket_type_id: uuid.UUID) -> TicketType | None:
+    """Lock a ticket type's row and read it again: who gets freed seats is decided one
+    transaction at a time (SQLite has one writer anyway)."""
+    return await session.scalar(
+        select(TicketType)
+        .where(TicketType.id == ticket_type_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def unclaimed(session: AsyncSession, *, ticket_type_id: uuid.UUID) -> int:
+    """Seats of a ticket type that no booking holds (lapsed holds still count as held)."""
+    quantity, reserved = (
+        await session.execute(
+            select(TicketType.quantity, TicketType.reserved).where(TicketType.id == ticket_type_id)
+        )
+    ).one()
+    return int(quantity) - int(reserved)
 
 
 def new_line(

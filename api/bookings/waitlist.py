@@ -33,10 +33,9 @@ from api.bookings.models import (
 )
 from api.db import utcnow
 from api.events import service as events_service
-from api.events.models import TicketType
 
 if TYPE_CHECKING:
-    from api.events.models import Event
+    from api.events.models import Event, TicketType
 
 
 def check_attendee_names(event: Event, names: list[str] | None, quantity: int, field: str) -> None:
@@ -78,12 +77,7 @@ async def offer(
         # Offers of one ticket type are made one transaction at a time (the row lock; SQLite
         # has one writer anyway), and the queue is read again under it, so two transactions
         # never offer to the same entry.
-        ticket_type = await session.scalar(
-            select(TicketType)
-            .where(TicketType.id == ticket_type_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        ticket_type = await capacity.lock(session, ticket_type_id=ticket_type_id)
         waiting = list(
             await session.scalars(queue.limit(500).execution_options(populate_existing=True))
         )

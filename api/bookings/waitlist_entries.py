@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import outbox
+from api.bookings import capacity
 from api.bookings.cancellation import cancel
 from api.bookings.errors import (
     AlreadyWaiting,
@@ -35,7 +36,6 @@ from api.bookings.schemas import WaitlistJoin
 from api.bookings.waitlist import check_attendee_names, move
 from api.db import utcnow
 from api.events import service as events_service
-from api.events.models import TicketType
 
 if TYPE_CHECKING:
     from api.events.models import Event
@@ -44,11 +44,7 @@ if TYPE_CHECKING:
 
 async def _free_seats(session: AsyncSession, ticket_type_id: uuid.UUID, now: datetime) -> int:
     """Seats nobody holds, counting holds that have lapsed but are not yet released."""
-    quantity, reserved = (
-        await session.execute(
-            select(TicketType.quantity, TicketType.reserved).where(TicketType.id == ticket_type_id)
-        )
-    ).one()
+    unclaimed = await capacity.unclaimed(session, ticket_type_id=ticket_type_id)
     lapsed = await session.scalar(
         select(func.coalesce(func.sum(BookingLine.quantity), 0))
         .join(Booking, Booking.id == BookingLine.booking_id)
@@ -58,7 +54,7 @@ async def _free_seats(session: AsyncSession, ticket_type_id: uuid.UUID, now: dat
             Booking.expires_at <= now,
         )
     )
-    return int(quantity) - int(reserved) + int(lapsed or 0)
+    return unclaimed + int(lapsed or 0)
 
 
 async def join(
