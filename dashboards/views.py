@@ -11,6 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from contracts.reports import REPORTS
 from dashboards import access, data, notifications_view, search_view
 from dashboards.formatting import Formatter
 
@@ -464,14 +465,6 @@ def notifications() -> None:
     notifications_view.render(page.reader, page.filters, page.fmt)
 
 
-REPORTS = {
-    "Revenue by day": ("revenue_daily", "revenue_date"),
-    "Payouts per organizer": ("organizer_payouts", "month"),
-    "Tax report": ("tax_report", "month"),
-    "Invoice register": ("invoice_register", "issue_date"),
-}
-
-
 def finance() -> None:
     page = _start("Finance exports")
     if page is None:
@@ -481,8 +474,9 @@ def finance() -> None:
         "their ISO currency beside them, as in the ledger, and times are UTC. The date filter "
         "applies, and so do the organizer, category and currency filters."
     )
-    for label, (name, date_column) in REPORTS.items():
-        st.subheader(label)
+    for report in REPORTS.values():
+        name, date_column = report.mart, report.date_column
+        st.subheader(report.title)
         if not page.reader.readable(name):
             st.caption("Covers every organizer together: finance and admins download it.")
             continue
