@@ -19,7 +19,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 help:
 	@echo "make up     install, migrate, load demo data and serve the API"
 	@echo "make test   install and run the whole test suite"
-	@echo "make check  ruff, ruff format --check and mypy"
+	@echo "make check  ruff, ruff format --check, mypy, import contracts, dbt parse, dagster validate"
 	@echo "make fuzz   schemathesis in every phase against a real server (admin and organizer, SQLite and PostgreSQL)"
 	@echo "make audit  pip-audit over the locked dependencies (needs the PyPI advisory database)"
 
@@ -49,6 +49,7 @@ check: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	cd dbt_project && $(BIN)/dbt parse --profiles-dir . --quiet
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
