@@ -15,6 +15,7 @@ import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy import func, select, update
@@ -43,7 +44,9 @@ from api.auth.service import open_session
 from api.config import Settings
 from api.db import utcnow
 from api.users import service as users
-from api.users.models import User, UserStatus
+
+if TYPE_CHECKING:
+    from api.users.models import User
 
 
 def _hash(value: str) -> str:
@@ -237,7 +240,7 @@ async def complete(
             )
             created = True
         identity = await _add_identity(session, user=user, provider=provider, profile=profile)
-    if user.status != UserStatus.active:
+    if user.status != users.UserStatus.active:
         raise AccountInactive("This account is suspended; contact support.")
     identity.last_login_at = utcnow()
     identity.email, identity.display_name = profile.email, profile.name
