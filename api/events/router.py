@@ -2,7 +2,8 @@
 
 Categories are in `categories_router`; the listings (`GET /events`, searchable, and an
 organizer's own with sales) in `api.search.listing_router`, which `api.main` includes between
-the two, where the API has always listed them.
+the two, where the API has always listed them. Cancelling an event and changing a ticket type
+change bookings too: those routes call the bookings domain's workflows (`workflows`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Path, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Request, Response, status
 
 from api.auth.dependencies import MaybeUser, OrganizerDep, ensure_visitor
 from api.deps import SessionDep, StorageDep
@@ -29,12 +30,22 @@ from api.events.schemas import (
     TicketTypeUpdate,
     event_view,
 )
-from api.events.workflows import EventWorkflowsDep
+from api.events.workflows import EventWorkflows
 from api.users.models import User
 
 router = APIRouter(tags=["events"], responses=problem_responses(422))
 
 WRITE_ERRORS = problem_responses(401, 403, 404, 409)
+
+
+def _event_workflows(request: Request) -> EventWorkflows:
+    """What cancelling an event and changing a ticket type call in the bookings domain,
+    handed over by the application (`api.main`)."""
+    workflows: EventWorkflows = request.app.state.event_workflows
+    return workflows
+
+
+EventWorkflowsDep = Annotated[EventWorkflows, Depends(_event_workflows)]
 
 
 def _record_view(

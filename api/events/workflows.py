@@ -10,9 +10,8 @@ the events domain imports nothing of bookings.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Annotated, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.events.models import Event, TicketType
@@ -40,11 +39,3 @@ class EventWorkflows(Protocol):
     ) -> TicketType:
         """Change a ticket type; seats it gains go to the waitlist first."""
         ...
-
-
-def get_event_workflows(request: Request) -> EventWorkflows:
-    workflows: EventWorkflows = request.app.state.event_workflows
-    return workflows
-
-
-EventWorkflowsDep = Annotated[EventWorkflows, Depends(get_event_workflows)]
