@@ -14,13 +14,14 @@ export DAGSTER_HOME ?= $(CURDIR)/dagster_home
 export PATH := $(BIN):$(PATH)
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help install up test fuzz check audit format clean
+.PHONY: help install up test fuzz check audit openapi format clean
 
 help:
 	@echo "make up     install, migrate, load demo data and serve the API"
 	@echo "make test   install and run the whole test suite"
 	@echo "make check  ruff, ruff format --check, mypy, import contracts, dbt parse, dagster validate"
 	@echo "make fuzz   schemathesis in every phase against a real server (admin and organizer, SQLite and PostgreSQL)"
+	@echo "make openapi  write docs/openapi.json from the code (a test fails when they differ)"
 	@echo "make audit  pip-audit over the locked dependencies (needs the PyPI advisory database)"
 
 $(UV):
@@ -59,6 +60,11 @@ audit: install
 	@mkdir -p var
 	$(UV) export --frozen --no-emit-project --format requirements-txt > var/requirements.txt
 	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r var/requirements.txt
+
+# The published API document; tests/api/test_openapi_document.py fails when it and the code differ.
+openapi: install
+	$(BIN)/python -c 'import json; from api.main import create_app; \
+		print(json.dumps(create_app().openapi(), indent=2, ensure_ascii=False))' > docs/openapi.json
 
 format: install
 	$(BIN)/ruff check --fix .

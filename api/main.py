@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 from fastapi import Depends, FastAPI
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api import health
+from api import health, openapi
 from api.admin.router import router as admin_router
 from api.auth.dependencies import optional_user
 from api.auth.oauth_router import router as oauth_router
@@ -24,7 +21,7 @@ from api.bookings.router import router as bookings_router
 from api.config import Settings, get_settings
 from api.db import make_engine, make_sessionmaker
 from api.edge import install_edge
-from api.errors import PROBLEM_JSON, install_error_handlers
+from api.errors import install_error_handlers
 from api.events.categories_router import router as categories_router
 from api.events.media_router import router as media_router
 from api.events.router import router as events_router
@@ -45,10 +42,6 @@ from api.search.router import router as search_router
 from api.storage import make_storage
 from api.users.router import router as users_router
 
-BAD_BODY_RESPONSE = {
-    "description": "The body is not readable JSON",
-    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
 EVENT_WORKFLOWS: EventWorkflows = bookings_workflows  # what the events routes call above them
 ROUTERS = (
     health.router,
@@ -82,37 +75,6 @@ async def ensure_migrated(settings: Settings, engine: AsyncEngine) -> None:
             f"{current or 'none'}, but this code needs {expected}. "
             "Run `tessera migrate` (or `make up`) first."
         )
-
-
-def _uses(dependant: Dependant, call: Callable[..., Any]) -> bool:
-    return dependant.call is call or any(_uses(sub, call) for sub in dependant.dependencies)
-
-
-def _document_unreadable_bodies(app: FastAPI) -> None:
-    """Say in OpenAPI what the routes alone do not: a body that is not decodable JSON is
-    answered 400 before validation, and routes where signing in is optional take anonymous
-    callers too (an empty security requirement beside the bearer token)."""
-    build = app.openapi
-    optional = {
-        (route.path, method.lower())
-        for router in ROUTERS
-        for route in router.routes
-        if isinstance(route, APIRoute) and _uses(route.dependant, optional_user)
-        for method in route.methods or ()
-    }
-
-    def openapi() -> dict[str, Any]:
-        schema = build()
-        for path, item in schema["paths"].items():
-            for method, operation in item.items():
-                if "requestBody" in operation:
-                    operation["responses"].setdefault("400", BAD_BODY_RESPONSE)
-                security = operation.get("security")
-                if (path, method) in optional and security and {} not in security:
-                    operation["security"] = [{}, *security]
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -151,6 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Tessera API",
         version="0.1.0",
         summary="Events, bookings, payments and notifications for ticket sellers.",
+        description=openapi.DESCRIPTION,
+        openapi_tags=openapi.TAGS,
+        generate_unique_id_function=openapi.operation_ids(ROUTERS),
         lifespan=lifespan,
         dependencies=[Depends(refuse_unstorable)],
     )
@@ -170,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    _document_unreadable_bodies(app)
+    openapi.document(app, ROUTERS, optional_sign_in=optional_user)
     return app
 
 
