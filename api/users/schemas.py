@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic.config import JsonDict
 
 from api.inputs import Input, Patch
 from api.users.models import Role, User, UserStatus
@@ -42,11 +43,44 @@ TimeZone = Annotated[str, AfterValidator(_check_timezone)]
 Locale = Annotated[str, Field(pattern=_LOCALE.pattern, examples=["en", "de-DE"])]
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_strip)]
 
+USER_PROFILE_EXAMPLE: JsonDict = {
+    "id": "5c8d2b1a-3e4f-4a6b-9c7d-8e0f1a2b3c4d",
+    "email": "anna.schmidt@example.com",
+    "email_verified": True,
+    "phone": "+4915112345678",
+    "phone_verified": True,
+    "full_name": "Anna Schmidt",
+    "display_name": "Anna S.",
+    "bio": "Jazz lover from Hamburg.",
+    "avatar_url": "https://media.tessera.example/avatars/5c8d2b1a.webp",
+    "locale": "de-DE",
+    "timezone": "Europe/Berlin",
+    "role": "attendee",
+    "status": "active",
+    "created_at": "2027-01-15T10:12:00+01:00",
+    "updated_at": "2027-05-02T18:40:00+02:00",
+    "last_login_at": "2027-06-01T09:05:00+02:00",
+}
+
 
 class UserPublic(BaseModel):
     """What anyone signed in may see of another user."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "7a2e9c41-5b3d-4f8e-a1c6-0d9b8e7f6a52",
+                    "display_name": "Elbe Live Events",
+                    "bio": "Concerts by the water in Hamburg since 2019.",
+                    "avatar_url": None,
+                    "role": "organizer",
+                    "created_at": "2026-11-03T14:20:00+01:00",
+                }
+            ]
+        },
+    )
 
     id: uuid.UUID
     display_name: str
@@ -59,7 +93,9 @@ class UserPublic(BaseModel):
 class UserProfile(BaseModel):
     """A user's own view of their account."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [USER_PROFILE_EXAMPLE]}
+    )
 
     id: uuid.UUID
     email: str
@@ -82,6 +118,14 @@ class UserProfile(BaseModel):
 class ProfileUpdate(Patch):
     """Fields a user may change; anything else (role, status, email) is refused."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"display_name": "Anna S.", "bio": "Jazz lover from Hamburg.", "locale": "de-DE"}
+            ]
+        }
+    )
+
     clearable = frozenset({"display_name", "bio", "avatar_url", "phone"})
 
     full_name: Name | None = None
@@ -96,6 +140,10 @@ class ProfileUpdate(Patch):
 class AdminUser(UserProfile):
     """An admin's view of an account."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{**USER_PROFILE_EXAMPLE, "deleted_at": None}]}
+    )
+
     deleted_at: datetime | None
 
 
@@ -107,10 +155,14 @@ class UserPage(BaseModel):
 
 
 class RoleChange(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "organizer"}]})
+
     role: Role
 
 
 class StatusChange(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "suspended"}]})
+
     status: Annotated[UserStatus, Field(description="active or suspended; deletion is DELETE")]
 
 
