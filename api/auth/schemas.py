@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api.inputs import Input
-from api.users.schemas import Locale, Name, Phone, TimeZone, UserProfile
+from api.users.schemas import USER_PROFILE_EXAMPLE, Locale, Name, Phone, TimeZone, UserProfile
 
 Password = Annotated[
     str, Field(min_length=1, max_length=256, json_schema_extra={"format": "password"})
@@ -21,6 +21,20 @@ class _Strict(Input):
 
 
 class RegisterRequest(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "anna.schmidt@example.com",
+                    "password": "violet-kettle-harbour-42",
+                    "full_name": "Anna Schmidt",
+                    "locale": "de-DE",
+                    "timezone": "Europe/Berlin",
+                }
+            ]
+        }
+    )
+
     email: EmailStr
     password: Password
     full_name: Name
@@ -32,16 +46,57 @@ class RegisterRequest(_Strict):
 class Accepted(BaseModel):
     """The same answer whether or not an account exists, so nobody learns which emails do."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "accepted",
+                    "detail": (
+                        "If this address can be registered, "
+                        "a confirmation link is on its way to it."
+                    ),
+                }
+            ]
+        }
+    )
+
     status: Literal["accepted"] = "accepted"
     detail: str
 
 
 class LoginRequest(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"email": "anna.schmidt@example.com", "password": "violet-kettle-harbour-42"}
+            ]
+        }
+    )
+
     email: EmailStr
     password: Password
 
 
 class TokenPair(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": (
+                        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+                        ".eyJzdWIiOiI1YzhkMmIxYS0zZTRmLTRhNmItOWM3ZC04ZTBmMWEyYjNjNGQifQ"
+                        ".3q2-7wHcY0mQpL8vR1nT5xKzB4aFjD6eGs9uWoIi2Ns"
+                    ),
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                    "refresh_token": "rt_Q2hhbmdlTWVQbGVhc2VJdHNBVG9rZW4",
+                    "refresh_expires_in": 2592000,
+                    "user": USER_PROFILE_EXAMPLE,
+                }
+            ]
+        }
+    )
+
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - OAuth 2 token type
     expires_in: int
@@ -51,10 +106,16 @@ class TokenPair(BaseModel):
 
 
 class RefreshRequest(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"refresh_token": "rt_Q2hhbmdlTWVQbGVhc2VJdHNBVG9rZW4"}]}
+    )
+
     refresh_token: OpaqueToken
 
 
 class LogoutRequest(_Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"everywhere": True}]})
+
     refresh_token: OpaqueToken | None = Field(
         default=None, description="End the session this token belongs to (default: the caller's)."
     )
@@ -62,28 +123,62 @@ class LogoutRequest(_Strict):
 
 
 class ChangePasswordRequest(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "current_password": "violet-kettle-harbour-42",
+                    "new_password": "amber-lantern-orchard-77",
+                }
+            ]
+        }
+    )
+
     current_password: Password
     new_password: Password
 
 
 class ResetPasswordRequest(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "anna.schmidt@example.com"}]}
+    )
+
     email: EmailStr
 
 
 class ConfirmResetRequest(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "token": "Zx8kQ2rT7vLm4NpW9sYb3HcJ6dFg1AeU",
+                    "new_password": "amber-lantern-orchard-77",
+                }
+            ]
+        }
+    )
+
     token: OpaqueToken
     new_password: Password
 
 
 class VerifyEmailRequest(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"token": "Zx8kQ2rT7vLm4NpW9sYb3HcJ6dFg1AeU"}]}
+    )
+
     token: OpaqueToken
 
 
 class SendPhoneCodeRequest(_Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"phone": "+4915112345678"}]})
+
     phone: Phone | None = Field(default=None, description="Defaults to the profile's phone.")
 
 
 class VerifyPhoneRequest(_Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "481516"}]})
+
     code: Annotated[str, Field(pattern=r"^\d{6}$")]
 
 
