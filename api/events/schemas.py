@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic.config import JsonDict
 
 from api.events.markdown import render as render_markdown
 from api.events.models import Event, EventStatus, Visibility
@@ -19,6 +20,64 @@ Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR", "USD"])]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["DE", "US"])]
 Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[\w\- ]+$")]
 Slug = Annotated[str, Field(min_length=3, max_length=120, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+
+EVENT_ID = "3f1c6d2e-8a4b-4c1e-9f7a-2b5d0c9e1a77"
+TICKET_TYPE_ID = "9b4e7a10-2c5d-4e8f-b3a6-1d0c9e8f7a65"
+CATEGORY_ID = "2d6f8a3c-1b4e-4c7d-8e9f-0a1b2c3d4e5f"
+VENUE_EXAMPLE: JsonDict = {
+    "name": "Fischauktionshalle",
+    "address": "Große Elbstraße 9, 22767 Hamburg",
+    "city": "Hamburg",
+    "country": "DE",
+}
+TICKET_TYPE_EXAMPLE: JsonDict = {
+    "id": TICKET_TYPE_ID,
+    "event_id": EVENT_ID,
+    "name": "Standing",
+    "description": "Standing room in front of the stage",
+    "price_cents": 2500,
+    "quantity": 250,
+    "sales_start": "2027-03-01T10:00:00+01:00",
+    "sales_end": "2027-06-12T18:00:00+02:00",
+    "min_per_order": 1,
+    "max_per_order": 6,
+    "sort_order": 0,
+    "tax_name": "VAT",
+    "tax_rate_bps": 700,
+    "tax_inclusive": True,
+    "tax_country": "DE",
+}
+EVENT_EXAMPLE: JsonDict = {
+    "id": EVENT_ID,
+    "slug": "harbour-jazz-night",
+    "title": "Harbour Jazz Night",
+    "description": "Three bands, one stage by the **Elbe**.",
+    "description_html": "<p>Three bands, one stage by the <strong>Elbe</strong>.</p>",
+    "category_id": CATEGORY_ID,
+    "tags": ["jazz", "live music"],
+    "organizer_id": "7a2e9c41-5b3d-4f8e-a1c6-0d9b8e7f6a52",
+    "venue": VENUE_EXAMPLE,
+    "online_url": None,
+    "starts_at": "2027-06-12T19:30:00+02:00",
+    "ends_at": "2027-06-12T23:00:00+02:00",
+    "timezone": "Europe/Berlin",
+    "visibility": "public",
+    "capacity": 300,
+    "currency": "EUR",
+    "status": "published",
+    "cancellation_reason": None,
+    "attendee_cancellation_hours": 24,
+    "attendee_names_required": False,
+    "waitlist_offer_hours": 24,
+    "checkin_opens_minutes_before": 60,
+    "published_at": "2027-02-20T09:00:00+01:00",
+    "cancelled_at": None,
+    "created_at": "2027-02-18T16:45:00+01:00",
+    "updated_at": "2027-02-20T09:00:00+01:00",
+    "price_min_cents": 2500,
+    "price_max_cents": 2500,
+    "ticket_types": [TICKET_TYPE_EXAMPLE],
+}
 
 
 class _Strict(Input):
@@ -35,11 +94,31 @@ class Venue(_Strict):
 
 
 class CategoryCreate(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Jazz & Blues", "description": "Live jazz, blues and soul"}]
+        }
+    )
+
     name: Annotated[str, Field(min_length=2, max_length=100)]
     description: Annotated[str, Field(max_length=1000)] | None = None
 
 
 class CategoryOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": CATEGORY_ID,
+                    "name": "Jazz & Blues",
+                    "slug": "jazz-blues",
+                    "description": "Live jazz, blues and soul",
+                    "upcoming_events": 12,
+                }
+            ]
+        }
+    )
+
     id: uuid.UUID
     name: str
     slug: str
@@ -63,6 +142,20 @@ def ticket_type_conflict(
 
 
 class TicketTypeFields(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Standing",
+                    "price_cents": 2500,
+                    "quantity": 250,
+                    "max_per_order": 6,
+                    "tax_rate_bps": 700,
+                }
+            ]
+        }
+    )
+
     name: Annotated[str, Field(min_length=1, max_length=100)]
     description: Annotated[str, Field(max_length=1000)] | None = None
     price_cents: Annotated[int, Field(ge=0, le=100_000_000, description="In minor units")]
@@ -97,6 +190,10 @@ class TicketTypeFields(_Strict):
 
 
 class TicketTypeUpdate(Patch):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"price_cents": 2900, "quantity": 300}]}
+    )
+
     clearable = frozenset({"description", "sales_start", "sales_end", "tax_name", "tax_country"})
 
     name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
@@ -115,7 +212,9 @@ class TicketTypeUpdate(Patch):
 
 
 class TicketTypeOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [TICKET_TYPE_EXAMPLE]}
+    )
 
     id: uuid.UUID
     event_id: uuid.UUID
@@ -135,6 +234,24 @@ class TicketTypeOut(BaseModel):
 
 
 class EventCreate(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Harbour Jazz Night",
+                    "description": "Three bands, one stage by the **Elbe**.",
+                    "tags": ["jazz", "live music"],
+                    "venue": VENUE_EXAMPLE,
+                    "starts_at": "2027-06-12T19:30:00+02:00",
+                    "ends_at": "2027-06-12T23:00:00+02:00",
+                    "timezone": "Europe/Berlin",
+                    "capacity": 300,
+                    "currency": "EUR",
+                }
+            ]
+        }
+    )
+
     title: Title
     description: Annotated[str, Field(max_length=50_000, description="Markdown")] = ""
     category_id: uuid.UUID | None = None
@@ -174,6 +291,12 @@ class EventCreate(_Strict):
 class EventUpdate(Patch):
     """Fields that may change; what may change after publishing is checked by the service."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"title": "Harbour Jazz Night: Summer Edition", "capacity": 350}]
+        }
+    )
+
     clearable = frozenset({"category_id", "venue", "online_url", "attendee_cancellation_hours"})
 
     title: Title | None = None
@@ -196,6 +319,8 @@ class EventUpdate(Patch):
 
 
 class EventOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [EVENT_EXAMPLE]})
+
     id: uuid.UUID
     slug: str
     title: str
@@ -245,6 +370,18 @@ class EventSales(BaseModel):
 
 
 class EventPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [EVENT_EXAMPLE],
+                    "next_cursor": "MjAyNy0wNi0xMlQxNzozMDowMFo",
+                    "total": 37,
+                }
+            ]
+        }
+    )
+
     items: list[EventOut]
     next_cursor: str | None
     total: int
@@ -259,15 +396,44 @@ class EventPage(BaseModel):
 
 
 class CancelRequest(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "The headliner is ill; every ticket is refunded in full."}]
+        }
+    )
+
     reason: Annotated[str, Field(min_length=3, max_length=1000)]
 
 
 class DuplicateRequest(_Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"shift_days": 7, "title": "Harbour Jazz Night: Encore"}]}
+    )
+
     shift_days: Annotated[int, Field(ge=-3650, le=3650, description="Move the copy's dates")] = 0
     title: Title | None = None
 
 
 class MediaOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "e4b7c2d9-0a1f-4e3b-8c6d-5f2a9b1e7c30",
+                    "event_id": EVENT_ID,
+                    "url": "https://media.tessera.example/events/3f1c6d2e/stage.webp",
+                    "content_type": "image/webp",
+                    "width": 1600,
+                    "height": 900,
+                    "size_bytes": 184320,
+                    "alt_text": "The band on stage at the Fischauktionshalle",
+                    "sort_order": 0,
+                    "created_at": "2027-02-19T11:02:00+01:00",
+                }
+            ]
+        }
+    )
+
     id: uuid.UUID
     event_id: uuid.UUID
     url: str
