@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.config import JsonDict
 
 from api.bookings.models import BookingStatus, WaitlistStatus
 from api.inputs import Input
@@ -14,6 +15,52 @@ from api.inputs import Input
 AttendeeName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
 ]
+EVENT_ID = "3f1c6d2e-8a4b-4c1e-9f7a-2b5d0c9e1a77"
+TICKET_TYPE_ID = "9b4e7a10-2c5d-4e8f-b3a6-1d0c9e8f7a65"
+BOOKING_ID = "6e1a9d4c-7b2f-4d3e-8a5c-9f0b1e2d3c4a"
+USER_ID = "5c8d2b1a-3e4f-4a6b-9c7d-8e0f1a2b3c4d"
+BOOKING_EXAMPLE: JsonDict = {
+    "id": BOOKING_ID,
+    "user_id": USER_ID,
+    "event_id": EVENT_ID,
+    "status": "confirmed",
+    "currency": "EUR",
+    "total_cents": 5000,
+    "tax_cents": 327,
+    "seats": 2,
+    "expires_at": None,
+    "created_at": "2027-05-20T20:14:03+02:00",
+    "confirmed_at": "2027-05-20T20:16:41+02:00",
+    "cancelled_at": None,
+    "lines": [
+        {
+            "ticket_type_id": TICKET_TYPE_ID,
+            "quantity": 2,
+            "unit_price_cents": 2500,
+            "net_cents": 4673,
+            "tax_cents": 327,
+            "gross_cents": 5000,
+            "tax_name": "VAT",
+            "tax_rate_bps": 700,
+            "tax_inclusive": True,
+            "attendee_names": ["Anna Schmidt", "Jonas Weber"],
+        }
+    ],
+}
+QR_PAYLOAD = "TSR1.kX3vQ9mB2pLr7TzN4wYc8A.d9Fh2LqP0sVx6bNe"
+WAITLIST_ENTRY_EXAMPLE: JsonDict = {
+    "id": "b2c4e6f8-1a3d-4b5c-8e7f-9a0b1c2d3e4f",
+    "event_id": EVENT_ID,
+    "ticket_type_id": TICKET_TYPE_ID,
+    "user_id": USER_ID,
+    "quantity": 2,
+    "status": "waiting",
+    "position": 3,
+    "created_at": "2027-06-01T08:30:00+02:00",
+    "offered_at": None,
+    "offer_expires_at": None,
+    "booking_id": None,
+}
 Attendees = Annotated[
     list[AttendeeName],
     Field(max_length=100, description="One name per ticket, when the event asks for names"),
@@ -30,11 +77,32 @@ class LineRequest(Input):
 
 
 class BookingCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": EVENT_ID,
+                    "lines": [
+                        {
+                            "ticket_type_id": TICKET_TYPE_ID,
+                            "quantity": 2,
+                            "attendees": ["Anna Schmidt", "Jonas Weber"],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     event_id: uuid.UUID
     lines: Annotated[list[LineRequest], Field(min_length=1, max_length=20)]
 
 
 class CancelBooking(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "I can no longer make it that evening"}]}
+    )
+
     reason: Annotated[str, Field(max_length=200)] | None = None
 
 
@@ -54,7 +122,9 @@ class LineOut(BaseModel):
 
 
 class BookingOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [BOOKING_EXAMPLE]}
+    )
 
     id: uuid.UUID
     user_id: uuid.UUID
@@ -72,6 +142,12 @@ class BookingOut(BaseModel):
 
 
 class BookingPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [BOOKING_EXAMPLE], "total": 1, "page": 1, "page_size": 20}]
+        }
+    )
+
     items: list[BookingOut]
     total: int
     page: int
@@ -79,6 +155,23 @@ class BookingPage(BaseModel):
 
 
 class TicketOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "1f9e8d7c-6b5a-4c3d-a2e1-0f9e8d7c6b5a",
+                    "booking_id": BOOKING_ID,
+                    "ticket_type_id": TICKET_TYPE_ID,
+                    "status": "valid",
+                    "attendee_name": "Anna Schmidt",
+                    "checked_in_at": None,
+                    "qr_payload": QR_PAYLOAD,
+                    "qr_svg": '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 29 29">…</svg>',
+                }
+            ]
+        }
+    )
+
     id: uuid.UUID
     booking_id: uuid.UUID
     ticket_type_id: uuid.UUID
@@ -90,10 +183,26 @@ class TicketOut(BaseModel):
 
 
 class CheckInRequest(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"payload": QR_PAYLOAD}]})
+
     payload: Annotated[str, Field(min_length=10, max_length=200, description="The scanned QR")]
 
 
 class CheckInOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ticket_id": "1f9e8d7c-6b5a-4c3d-a2e1-0f9e8d7c6b5a",
+                    "booking_id": BOOKING_ID,
+                    "ticket_type_id": TICKET_TYPE_ID,
+                    "already_checked_in": False,
+                    "first_checked_in_at": "2027-06-12T19:02:17+02:00",
+                }
+            ]
+        }
+    )
+
     ticket_id: uuid.UUID
     booking_id: uuid.UUID
     ticket_type_id: uuid.UUID
@@ -102,6 +211,10 @@ class CheckInOut(BaseModel):
 
 
 class WaitlistJoin(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"ticket_type_id": TICKET_TYPE_ID, "quantity": 2}]}
+    )
+
     repeatable = frozenset({"attendees"})
 
     ticket_type_id: uuid.UUID
@@ -110,7 +223,9 @@ class WaitlistJoin(Input):
 
 
 class WaitlistEntryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True, json_schema_extra={"examples": [WAITLIST_ENTRY_EXAMPLE]}
+    )
 
     id: uuid.UUID
     event_id: uuid.UUID
@@ -128,6 +243,14 @@ class WaitlistEntryOut(BaseModel):
 
 
 class WaitlistPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"items": [WAITLIST_ENTRY_EXAMPLE], "total": 1, "page": 1, "page_size": 20}
+            ]
+        }
+    )
+
     items: list[WaitlistEntryOut]
     total: int
     page: int
