@@ -6,7 +6,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.events.schemas import EventOut
 from api.inputs import Input
@@ -23,6 +23,18 @@ class SuggestionList(BaseModel):
 
 
 class ClickIn(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "search_id": "c7e1f3a5-2b4d-4f6e-9a8b-0c1d2e3f4a5b",
+                    "event_id": "3f1c6d2e-8a4b-4c1e-9f7a-2b5d0c9e1a77",
+                    "position": 1,
+                }
+            ]
+        }
+    )
+
     search_id: uuid.UUID = Field(description="`search_id` of the result page")
     event_id: uuid.UUID
     position: Annotated[int, Field(ge=1, le=10_000, description="1-based rank in the results")]
