@@ -89,29 +89,48 @@ async def register(
 
 async def send_email_verification(session: AsyncSession, settings: Settings, *, user: User) -> None:
     """Store a single-use token's hash and mail the token in a link."""
-    token = tokens.new_opaque_token()
     ttl = settings.email_token_ttl_seconds
+    await send_link_token(
+        session,
+        settings,
+        user=user,
+        purpose=TokenPurpose.verify_email,
+        ttl_seconds=ttl,
+        template="verify_email",
+        context={"hours": ttl // 3600},
+    )
+
+
+async def send_link_token(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    user: User,
+    purpose: TokenPurpose,
+    ttl_seconds: int,
+    template: str,
+    context: dict[str, object],
+) -> None:
+    """Store the hash of a single-use token for one purpose and mail the token to the user's
+    address in a link; the message also gets the user's name and the site's address."""
+    token = tokens.new_opaque_token()
     session.add(
         UserToken(
             user_id=user.id,
-            purpose=TokenPurpose.verify_email,
+            purpose=purpose,
             token_hash=tokens.token_hash(token),
             email=user.email,
-            expires_at=utcnow() + timedelta(seconds=ttl),
+            expires_at=utcnow() + timedelta(seconds=ttl_seconds),
         )
     )
     await request_message(
         session,
         settings,
-        template="verify_email",
+        template=template,
         channel="email",
         recipient=user.email,
         user_id=user.id,
-        context={
-            "name": user.public_name,
-            "base_url": settings.public_base_url,
-            "hours": ttl // 3600,
-        },
+        context={"name": user.public_name, "base_url": settings.public_base_url, **context},
         secret={"token": token},
     )
 

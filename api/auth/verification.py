@@ -14,7 +14,12 @@ from api.auth.errors import InvalidLinkToken, InvalidPhoneCode, NoPhoneNumber
 from api.auth.models import PhoneCode, TokenPurpose, UserToken
 from api.auth.passwords import PasswordCheck
 from api.auth.schemas import Accepted
-from api.auth.service import check_password_policy, send_email_verification, set_new_password
+from api.auth.service import (
+    check_password_policy,
+    send_email_verification,
+    send_link_token,
+    set_new_password,
+)
 from api.config import Settings
 from api.db import utcnow
 from api.message_requests import request_message
@@ -71,30 +76,15 @@ async def request_password_reset(
     user = await users.get_by_email(session, email=email)
     if user is None or user.status != UserStatus.active:
         return RESET_ACCEPTED
-    token = tokens.new_opaque_token()
     ttl = settings.reset_token_ttl_seconds
-    session.add(
-        UserToken(
-            user_id=user.id,
-            purpose=TokenPurpose.reset_password,
-            token_hash=tokens.token_hash(token),
-            email=user.email,
-            expires_at=utcnow() + timedelta(seconds=ttl),
-        )
-    )
-    await request_message(
+    await send_link_token(
         session,
         settings,
+        user=user,
+        purpose=TokenPurpose.reset_password,
+        ttl_seconds=ttl,
         template="reset_password",
-        channel="email",
-        recipient=user.email,
-        user_id=user.id,
-        context={
-            "name": user.public_name,
-            "base_url": settings.public_base_url,
-            "minutes": ttl // 60,
-        },
-        secret={"token": token},
+        context={"minutes": ttl // 60},
     )
     return RESET_ACCEPTED
 
