@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
@@ -198,6 +199,9 @@ async def mark_paid(
     return payment_view(payment, staff)
 
 
+WebhookRoute = Callable[..., Awaitable[WebhookAck]]
+ReceiveWebhook = Callable[..., Awaitable[bool]]
+
 WEBHOOK_BODY = {
     "requestBody": {
         "required": True,
@@ -207,13 +211,36 @@ WEBHOOK_BODY = {
 }
 
 
-@router.post(
-    "/payments/webhooks/stripe",
-    response_model=WebhookAck,
-    dependencies=[Public],
-    responses=problem_responses(400),
-    openapi_extra=WEBHOOK_BODY,
-)
+def _webhook_route(path: str) -> Callable[[WebhookRoute], WebhookRoute]:
+    """A provider's webhook endpoint: public, a signed event in, an acknowledgement out."""
+    return router.post(
+        path,
+        response_model=WebhookAck,
+        dependencies=[Public],
+        responses=problem_responses(400),
+        openapi_extra=WEBHOOK_BODY,
+    )
+
+
+async def _acknowledge(
+    receive: ReceiveWebhook,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    providers: ProvidersDep,
+) -> WebhookAck:
+    """Hand the signed call to its workflow; a duplicate event is acknowledged as such."""
+    first = await receive(
+        session,
+        settings,
+        providers,
+        payload=await request.body(),
+        signature=request.headers.get("stripe-signature"),
+    )
+    return WebhookAck(received=True, duplicate=not first)
+
+
+@_webhook_route("/payments/webhooks/stripe")
 async def stripe_webhook(
     request: Request, session: SessionDep, settings: SettingsDep, providers: ProvidersDep
 ) -> WebhookAck:
@@ -221,37 +248,21 @@ async def stripe_webhook(
     disputes. The signature (and its timestamp, 5 minutes' tolerance) is checked; each event is
     handled once; the object is read again from Stripe, so events that come twice or out of
     order leave the latest state."""
-    first = await workflows.receive_stripe_webhook(
-        session,
-        settings,
-        providers,
-        payload=await request.body(),
-        signature=request.headers.get("stripe-signature"),
+    return await _acknowledge(
+        workflows.receive_stripe_webhook, request, session, settings, providers
     )
-    return WebhookAck(received=True, duplicate=not first)
 
 
-@router.post(
-    "/payments/webhooks/sandbox",
-    response_model=WebhookAck,
-    dependencies=[Public],
-    responses=problem_responses(400),
-    openapi_extra=WEBHOOK_BODY,
-)
+@_webhook_route("/payments/webhooks/sandbox")
 async def sandbox_webhook(
     request: Request, session: SessionDep, settings: SettingsDep, providers: ProvidersDep
 ) -> WebhookAck:
     """The sandbox's events, delivered by the worker exactly as Stripe delivers its own (the
     same signature scheme, with the sandbox webhook secret), so the whole asynchronous flow can
     be watched locally: a SEPA debit clearing, a dispute, a refund made at the provider."""
-    first = await workflows.receive_sandbox_webhook(
-        session,
-        settings,
-        providers,
-        payload=await request.body(),
-        signature=request.headers.get("stripe-signature"),
+    return await _acknowledge(
+        workflows.receive_sandbox_webhook, request, session, settings, providers
     )
-    return WebhookAck(received=True, duplicate=not first)
 
 
 @router.get(
