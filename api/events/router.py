@@ -31,7 +31,6 @@ from api.events.schemas import (
     event_view,
 )
 from api.events.workflows import EventWorkflows
-from api.users.models import User
 
 router = APIRouter(tags=["events"], responses=problem_responses(422))
 
@@ -48,50 +47,46 @@ def _event_workflows(request: Request) -> EventWorkflows:
 EventWorkflowsDep = Annotated[EventWorkflows, Depends(_event_workflows)]
 
 
-def _record_view(
-    request: Request,
-    response: Response,
-    background: BackgroundTasks,
-    event: Event,
-    user: User | None,
-) -> None:
-    """Count the view after the response has gone, so the page is not slower for it."""
-    background.add_task(
-        service.record_view_apart,
-        request.app.state.sessionmaker,
-        event_id=event.id,
-        user_id=user.id if user else None,
-        visitor_id=ensure_visitor(request, response),
-    )
+class _Visit:
+    """Who is looking at an event (signed in or not), and the view counted for them."""
+
+    def __init__(
+        self, user: MaybeUser, request: Request, response: Response, background: BackgroundTasks
+    ) -> None:
+        self.user = user
+        self._request = request
+        self._response = response
+        self._background = background
+
+    def count(self, event: Event) -> None:
+        """Count the view after the response has gone, so the page is not slower for it."""
+        self._background.add_task(
+            service.record_view_apart,
+            self._request.app.state.sessionmaker,
+            event_id=event.id,
+            user_id=self.user.id if self.user else None,
+            visitor_id=ensure_visitor(self._request, self._response),
+        )
+
+
+VisitDep = Annotated[_Visit, Depends()]
 
 
 @router.get("/events/slug/{slug}", response_model=EventOut, responses=problem_responses(404))
 async def get_event_by_slug(
-    slug: Annotated[str, Path(max_length=120)],
-    user: MaybeUser,
-    session: SessionDep,
-    request: Request,
-    response: Response,
-    background: BackgroundTasks,
+    slug: Annotated[str, Path(max_length=120)], visit: VisitDep, session: SessionDep
 ) -> EventOut:
     """An event by its slug; former slugs still resolve."""
-    event = await service.get_by_slug_or_raise(session, slug=slug, viewer=user)
-    _record_view(request, response, background, event, user)
+    event = await service.get_by_slug_or_raise(session, slug=slug, viewer=visit.user)
+    visit.count(event)
     return event_view(event)
 
 
 @router.get("/events/{eventId}", response_model=EventOut, responses=problem_responses(404))
-async def get_event(
-    eventId: uuid.UUID,
-    user: MaybeUser,
-    session: SessionDep,
-    request: Request,
-    response: Response,
-    background: BackgroundTasks,
-) -> EventOut:
+async def get_event(eventId: uuid.UUID, visit: VisitDep, session: SessionDep) -> EventOut:
     """One event; drafts only for their organizer and admins."""
-    event = await service.get_visible_or_raise(session, event_id=eventId, viewer=user)
-    _record_view(request, response, background, event, user)
+    event = await service.get_visible_or_raise(session, event_id=eventId, viewer=visit.user)
+    visit.count(event)
     return event_view(event)
 
 
