@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from api.errors import PROBLEM_JSON
 
@@ -126,6 +127,21 @@ def operation_ids(routers: Iterable[APIRouter]) -> Callable[[APIRoute], str]:
     return operation_id
 
 
+def _declared_examples() -> dict[str, list[Any]]:
+    """Each API model's examples as declared: FastAPI drops every null from the document it
+    builds, which would leave a response example without its empty fields."""
+    found: dict[str, list[list[Any]]] = {}
+    stack = list(BaseModel.__subclasses__())
+    while stack:
+        model = stack.pop()
+        stack.extend(model.__subclasses__())
+        extra = model.model_config.get("json_schema_extra")
+        examples = extra.get("examples") if isinstance(extra, dict) else None
+        if model.__module__.startswith("api.") and isinstance(examples, list) and examples:
+            found.setdefault(model.__name__, []).append(examples)
+    return {name: examples[0] for name, examples in found.items() if len(examples) == 1}
+
+
 def _uses(dependant: Dependant, call: Callable[..., Any]) -> bool:
     return dependant.call is call or any(_uses(sub, call) for sub in dependant.dependencies)
 
@@ -147,6 +163,10 @@ def document(
 
     def openapi() -> dict[str, Any]:
         schema = build()
+        declared = _declared_examples()
+        for name, component in schema.get("components", {}).get("schemas", {}).items():
+            if "examples" in component and name in declared:
+                component["examples"] = declared[name]
         for path, item in schema["paths"].items():
             for method, operation in item.items():
                 if "requestBody" in operation:
@@ -157,4 +177,3 @@ def document(
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
