@@ -19,7 +19,6 @@ from api.events.schemas import EventPage, EventSales, EventSort, event_view
 from api.inputs import Instant
 from api.search import listing
 from api.search.errors import IncompleteGeoFilter
-from api.users.models import User
 from search.backend import GeoFilter
 
 router = APIRouter(tags=["events"], responses=problem_responses(422))
@@ -88,64 +87,77 @@ def _search_params(
 SearchParamsDep = Annotated[listing.SearchTerms, Depends(_search_params)]
 
 
-async def _public_page(
-    request: Request,
-    response: Response,
-    background: BackgroundTasks,
-    session: SessionDep,
-    user: User | None,
-    filters: events_service.EventFilters,
-    terms: listing.SearchTerms,
-    *,
-    sort: EventSort | None,
-    limit: int,
-    cursor: str | None,
-) -> EventPage:
-    """A page of the public catalogue; a search is recorded after the response has gone."""
-    page = await listing.public_page(
-        session,
-        request.app.state.settings,
-        filters=filters,
-        terms=terms,
-        sort=sort,
-        limit=limit,
-        cursor=cursor,
-    )
-    items = []
-    for listed in page.items:
-        item = event_view(listed.event)
-        item.highlights = listed.highlights
-        item.click_url = listed.click_url
-        items.append(item)
-    if page.search is None:
-        return EventPage(items=items, next_cursor=page.next_cursor, total=page.total)
-    background.add_task(
-        listing.record_search_apart,
-        request.app.state.sessionmaker,
-        page.search,
-        user_id=user.id if user else None,
-        visitor_id=ensure_visitor(request, response),
-    )
-    return EventPage(
-        items=items,
-        next_cursor=page.next_cursor,
-        total=page.total,
-        facets=page.facets,
-        search_id=page.search.search_id,
-    )
+class _PublicListing:
+    """A request for a page of the public catalogue: who asks, and what they search for."""
+
+    def __init__(
+        self,
+        request: Request,
+        response: Response,
+        background: BackgroundTasks,
+        user: MaybeUser,
+        session: SessionDep,
+        search: SearchParamsDep,
+    ) -> None:
+        self._request = request
+        self._response = response
+        self._background = background
+        self._user = user
+        self._session = session
+        self._terms = search
+
+    async def page(
+        self,
+        filters: events_service.EventFilters,
+        *,
+        sort: EventSort | None,
+        limit: int,
+        cursor: str | None,
+    ) -> EventPage:
+        """A page of the public catalogue; a search is recorded after the response has gone."""
+        request, user = self._request, self._user
+        page = await listing.public_page(
+            self._session,
+            request.app.state.settings,
+            filters=filters,
+            terms=self._terms,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+        )
+        items = []
+        for listed in page.items:
+            item = event_view(listed.event)
+            item.highlights = listed.highlights
+            item.click_url = listed.click_url
+            items.append(item)
+        if page.search is None:
+            return EventPage(items=items, next_cursor=page.next_cursor, total=page.total)
+        self._background.add_task(
+            listing.record_search_apart,
+            request.app.state.sessionmaker,
+            page.search,
+            user_id=user.id if user else None,
+            visitor_id=ensure_visitor(request, self._response),
+        )
+        return EventPage(
+            items=items,
+            next_cursor=page.next_cursor,
+            total=page.total,
+            facets=page.facets,
+            search_id=page.search.search_id,
+        )
+
+
+PublicListingDep = Annotated[_PublicListing, Depends()]
 
 
 @router.get(
     "/events", response_model=EventPage, dependencies=[Public], responses=problem_responses(503)
 )
 async def list_events(
-    request: Request,
-    response: Response,
-    background: BackgroundTasks,
-    user: MaybeUser,
-    session: SessionDep,
     filters: Filters,
-    search: SearchParamsDep,
+    catalogue: PublicListingDep,
     sort: Annotated[
         EventSort | None,
         Query(description="starts_at by default; relevance when searching with `q`"),
@@ -159,18 +171,7 @@ async def list_events(
     (`lat`, `lon`, `radius_km`) or `sort=relevance|popularity`, the search index answers:
     the same page shape plus `facets`, per-event `highlights` and `click_url`, and a
     `search_id`."""
-    return await _public_page(
-        request,
-        response,
-        background,
-        session,
-        user,
-        filters,
-        search,
-        sort=sort,
-        limit=limit,
-        cursor=cursor,
-    )
+    return await catalogue.page(filters, sort=sort, limit=limit, cursor=cursor)
 
 
 @router.get("/events/organizer", response_model=EventPage, responses=problem_responses(401, 403))
@@ -202,13 +203,9 @@ async def organizer_events(
 )
 async def category_events(
     categoryId: uuid.UUID,
-    request: Request,
-    response: Response,
-    background: BackgroundTasks,
-    user: MaybeUser,
     session: SessionDep,
     filters: Filters,
-    search: SearchParamsDep,
+    catalogue: PublicListingDep,
     sort: EventSort | None = None,
     limit: Limit = 20,
     cursor: Cursor = None,
@@ -216,15 +213,4 @@ async def category_events(
     """Published public events of one category (searchable like `GET /events`)."""
     await events_service.get_category_or_raise(session, category_id=categoryId)
     filters = events_service.EventFilters(**{**filters.__dict__, "category_id": categoryId})
-    return await _public_page(
-        request,
-        response,
-        background,
-        session,
-        user,
-        filters,
-        search,
-        sort=sort,
-        limit=limit,
-        cursor=cursor,
-    )
+    return await catalogue.page(filters, sort=sort, limit=limit, cursor=cursor)
