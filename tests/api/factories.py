@@ -19,6 +19,7 @@ from api.notifications import worker
 from api.outbox import OutboxEvent
 from api.users import service as users
 from api.users.models import Role
+from tests.settle import settled_async
 
 DEFAULT_PASSWORD = "violet-kettle-harbour-42"
 
@@ -125,8 +126,13 @@ class Api:
         assert match
         return match.group(1)
 
+    async def outbox_settled(self) -> None:
+        """Wait until every outbox row written so far is readable by consumers (tests/settle.py)."""
+        await settled_async(self.app.state.engine)
+
     async def deliver_notifications(self, **options: Any) -> worker.Pass:
         """One pass of the notification worker: plan what the outbox calls for and send it."""
+        await self.outbox_settled()
         state = self.app.state
         return await worker.run_once(
             state.sessionmaker, state.settings, state.notification_providers, **options

@@ -25,6 +25,7 @@ def settings_overrides() -> dict[str, object]:
 
 async def sync_index(api: Api) -> search_index.SyncResult:
     """What the pipelines' search sensor runs: the outbox since the cursor into the index."""
+    await api.outbox_settled()
     settings = api.settings
     engine = ingest.make_oltp_engine(settings.database_url)
     backend = make_backend("tantivy", index_dir=settings.search_dir)

@@ -23,6 +23,7 @@ from pipelines.ingest import (
     read_cursor,
 )
 from tests.api.factories import Api
+from tests.settle import settled
 
 
 @pytest.fixture
@@ -51,6 +52,7 @@ async def _truth(api: Api) -> list[str]:
 async def _some_changes(api: Api, people: int = 4) -> None:
     for _ in range(people):
         await api.signed_in()
+    await api.outbox_settled()
 
 
 async def test_every_row_lands_once_in_batches(
@@ -160,6 +162,7 @@ async def test_a_row_committed_out_of_order_is_not_skipped(
     assert first.landed == 0
     slow_tx.commit()
     slow.close()
+    settled(oltp)
     ingest(oltp, warehouse)
     landed = _landed(warehouse)
     assert {slow_id, fast_id} <= set(landed)

@@ -37,12 +37,14 @@ async def test_the_sensor_requests_a_run_only_for_new_rows(api: Api, database_ur
     assert empty.run_requests == []
     assert empty.skip_reason is not None
     await api.signed_in()
+    await api.outbox_settled()
     first = _tick(database_url, None)
     [request] = first.run_requests or []
     assert request.run_key == first.cursor
     again = _tick(database_url, first.cursor)
     assert again.run_requests == []  # nothing new since
     await api.signed_in()
+    await api.outbox_settled()
     later = _tick(database_url, first.cursor)
     assert len(later.run_requests or []) == 1
     assert later.cursor != first.cursor
@@ -88,6 +90,7 @@ async def test_the_search_sensor_syncs_the_index_after_catalogue_changes(
     assert _search_tick(database_url, index_dir, None).run_requests == []
     owner = await api.signed_in(Role.organizer)
     event = await published_event(api, owner)
+    await api.outbox_settled()
     first = _search_tick(database_url, index_dir, None)
     assert len(first.run_requests or []) == 1
     figures = await asyncio.to_thread(_sync, database_url, tmp_path)
@@ -99,6 +102,7 @@ async def test_the_search_sensor_syncs_the_index_after_catalogue_changes(
         f"/events/{event['id']}/cancel", headers=owner.headers, json={"reason": "Storm warning"}
     )
     assert cancelled.status_code == 200
+    await api.outbox_settled()
     assert len(_search_tick(database_url, index_dir, first.cursor).run_requests or []) == 1
     figures = await asyncio.to_thread(_sync, database_url, tmp_path)
     assert (figures["removed"], figures["documents"]) == (1, 0)
