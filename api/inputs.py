@@ -130,6 +130,9 @@ def _strict_scalars(schema: Any) -> None:
     false, "1" or 1.0), and dates and times only ISO 8601 text, as the document says; other
     types keep their usual parsing."""
     if isinstance(schema, dict):
+        function = schema.get("function")
+        if isinstance(function, dict) and function.get("function") is _not_a_number:
+            return  # wrapped already: a schema can be handed here again when it is reused
         if schema.get("type") in ("int", "bool"):
             schema["strict"] = True
         if schema.get("type") == "datetime":

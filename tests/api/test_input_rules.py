@@ -3,6 +3,7 @@ no repeated list entries. Each refusal is a 422 naming the field, and nothing is
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -235,3 +236,26 @@ async def test_the_document_says_where_signing_in_is_optional(api: Api) -> None:
     assert {} in paths["/events"]["get"]["security"]
     assert {} in paths["/events/{eventId}"]["get"]["security"]
     assert {} not in paths["/users/profile"]["get"]["security"]
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def test_building_the_app_again_leaves_the_input_rules_as_they_were() -> None:
+    """The rules are applied once to a model's schema, however often it is reused (each app
+    reuses it): wrapping its dates again each time grew the schema until generating the
+    document overflowed the stack."""
+    from api.events.schemas import EventCreate
+    from api.main import create_app
+    from tests.api.conftest import make_settings
+
+    create_app(make_settings("sqlite+aiosqlite://", Path("unused"))).openapi()
+    depth = _depth(EventCreate.__pydantic_core_schema__)
+    for _ in range(10):
+        create_app(make_settings("sqlite+aiosqlite://", Path("unused"))).openapi()
+    assert _depth(EventCreate.__pydantic_core_schema__) == depth
