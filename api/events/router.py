@@ -28,8 +28,8 @@ from api.events.schemas import (
     TicketTypeFields,
     TicketTypeOut,
     TicketTypeUpdate,
-    event_view,
 )
+from api.events.views import event_view
 from api.events.workflows import EventWorkflows
 
 router = APIRouter(tags=["events"], responses=problem_responses(422))

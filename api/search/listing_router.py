@@ -15,7 +15,8 @@ from api.bookings import service as bookings_service
 from api.deps import Public, SessionDep
 from api.errors import problem_responses
 from api.events import service as events_service
-from api.events.schemas import EventPage, EventSales, EventSort, event_view
+from api.events.schemas import EventPage, EventSales, EventSort
+from api.events.views import event_view
 from api.inputs import Instant
 from api.search import listing
 from api.search.errors import IncompleteGeoFilter

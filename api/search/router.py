@@ -13,7 +13,7 @@ from api.auth.dependencies import CurrentUser, MaybeUser
 from api.deps import Public, SessionDep, SettingsDep, visitor_id
 from api.errors import problem_responses
 from api.events import service as events_service
-from api.events.schemas import event_view
+from api.events.views import event_view
 from api.search import recommendations, service
 from api.search.schemas import (
     ClickIn,
