@@ -24,7 +24,8 @@ from api.db import clock_at, utcnow
 from api.errors import AppError
 from api.events import service as events_service
 from api.events.models import Event, EventStatus
-from api.payments import service as payments_service
+from api.payments import workflows as payments_workflows
+from api.payments.models import PaymentStatus
 from api.payments.providers import PaymentProvider, close_providers, make_providers
 from api.users.models import Role, User
 
@@ -64,22 +65,18 @@ async def _pay(
     user: User,
     card: str,
 ) -> bool:
-    """Pay as `POST /bookings/{id}/payments` does: record, commit, ask the provider, apply."""
-    payment = await payments_service.start(
-        session, booking_id=booking_id, payer=user, provider=provider.name
-    )
-    payment_id, amount, currency = payment.id, payment.amount_cents, payment.currency
-    await session.commit()
-    result = await provider.create(
-        amount_cents=amount,
-        currency=currency,
+    """Pay through the same workflow as `POST /bookings/{id}/payments`."""
+    payment = await payments_workflows.take_payment(
+        session,
+        settings,
+        {provider.name: provider},
+        booking_id=booking_id,
+        payer=user,
+        provider=provider.name,
         payment_method=card,
-        idempotency_key=str(payment_id),
-        metadata={"booking_id": str(booking_id)},
     )
-    applied = await payments_service.apply(session, settings, payment_id=payment_id, result=result)
     await session.commit()
-    return applied.status.value == "succeeded"
+    return payment.status == PaymentStatus.succeeded
 
 
 async def seed_activity(
