@@ -15,7 +15,6 @@ import os
 import shutil
 import socket
 import threading
-import time
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -220,39 +219,27 @@ def build_once(shared: Path) -> World:
     return World.load(done)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextlib.contextmanager
 def serve_api(world: World, home: Path) -> Iterator[str]:
     """The API on a loopback port, on this process's own copy of the world's database."""
     home.mkdir(parents=True, exist_ok=True)
     database = home / "world.db"
     shutil.copyfile(world.database, database)
-    port = _free_port()
+    # Listening before uvicorn starts: connections wait in the backlog until it serves them.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    port = listener.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(world_settings(database, home)),
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            lifespan="on",
-        )
+        uvicorn.Config(create_app(world_settings(database, home)), log_config=None, lifespan="on")
     )
-    thread = threading.Thread(target=server.run, name="dashboard-api", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, name="dashboard-api", daemon=True
+    )
     thread.start()
-    for _ in range(300):  # up to 30 s; ends as soon as the server has started
-        if server.started:
-            break
-        assert thread.is_alive(), "the API server stopped"
-        time.sleep(0.1)
-    else:
-        raise AssertionError("the API server did not start")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+        listener.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import secrets
 import shutil
@@ -192,11 +193,9 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes], deadline: float) -> 
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"the server stopped with {server.returncode}")
-        try:
+        with contextlib.suppress(httpx.TransportError):
             if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
                 return
-        except httpx.TransportError:
-            pass
         time.sleep(0.2)
     raise TimeoutError("the server did not become ready in time")
 
