@@ -1,8 +1,9 @@
 """OpenSearch request bodies and the reading of their answers, as pure functions over dicts.
 
-They mirror `search.tantivy_backend` clause for clause (read its module docstring first), over
-the index that `search.opensearch_backend` defines: each text field is stemmed and scored, with
-sub-fields `f` (folded words) and `p` (their prefixes), and the filter keys are keywords.
+They mirror `search.tantivy_queries` clause for clause (read `search.tantivy_backend`'s module
+docstring first), over the index that `search.opensearch_backend` defines: each text field is
+stemmed and scored, with sub-fields `f` (folded words) and `p` (their prefixes), and the filter
+keys are keywords.
 
 - Prefix and fuzzy matches score a constant (the clause boost), as tantivy's automaton queries.
   A fuzzy query on `p` matches words that *begin* within the edit distance: tantivy's

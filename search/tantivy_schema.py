@@ -1,10 +1,12 @@
-"""The tantivy index's schema and stored form, its stemmed and folded analyzers, and the edit
-distance that tells which of the index's words a typed word matched (for highlighting)."""
+"""The tantivy index's schema, its documents and their stored form, its stemmed and folded
+analyzers, and the edit distance that tells which of the index's words a typed word matched (for
+highlighting)."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import tantivy
 
@@ -105,3 +107,38 @@ def from_source(raw: bytes) -> EventDocument:
     data["starts_at"] = datetime.fromisoformat(data["starts_at"])
     data["tags"] = tuple(data["tags"])
     return EventDocument(**data)
+
+
+def document(doc: EventDocument) -> tantivy.Document:
+    """The event as the index holds it: its text fields, filter keys, facet values and source."""
+    values: dict[str, Any] = {
+        "id": doc.id,
+        "title": doc.title,
+        "description": doc.description,
+        "tags": " ".join(doc.tags),
+        "category": doc.category,
+        "city": doc.city,
+        "venue": doc.venue,
+        "category_key": doc.category.lower(),
+        "city_key": doc.city.lower(),
+        "country_key": doc.country.upper(),
+        "currency_key": doc.currency.upper(),
+        "organizer_key": doc.organizer_id,
+        "category_value": doc.category,
+        "city_value": doc.city,
+        "price_min_cents": doc.price_min_cents,
+        "starts_at": doc.starts_at.astimezone(UTC),
+        "popularity": float(doc.popularity),
+        "online": doc.online,
+        "source": to_source(doc),
+    }
+    for name in FOLDED_FIELDS:
+        values[name] = values[name.removesuffix("_f")]
+    values[ANYWHERE] = " ".join(str(values[name]) for name in BOOSTS)
+    indexed = tantivy.Document(**values)
+    for tag in doc.tags:
+        indexed.add_text("tag_key", tag.lower())
+    if doc.lat is not None and doc.lon is not None:
+        indexed.add_float("lat", doc.lat)
+        indexed.add_float("lon", doc.lon)
+    return indexed
