@@ -1,6 +1,6 @@
 """Benchmarks run by `tessera bench NAME`; never part of `make test`.
 
-The command line composes the benchmarks, so they never import it: from `tessera/` they use
-only its demo data (`tessera.seed`, `tessera.catalogue`), which imports `api` and nothing of
-the command line or of `bench`. `tessera.cli` imports a benchmark only when it is run.
+The command line composes the benchmarks, so they never import `tessera`: they take their demo
+data from the `demo` package (`demo.seed`, `demo.catalogue`), which imports `api` and nothing
+of the command line or of `bench`. `tessera.cli` imports a benchmark only when it is run.
 """

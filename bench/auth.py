@@ -26,7 +26,7 @@ from api.config import Settings
 from api.db import make_engine, make_sessionmaker
 from api.migrate import upgrade
 from bench.harness import scratch_database, served, summarise, wrk_load
-from tessera.seed import DEMO_PASSWORD, seed_users
+from demo.seed import DEMO_PASSWORD, seed_users
 
 USERS = 200
 

@@ -26,7 +26,7 @@ from api.events.models import TicketType
 from api.events.schemas import EventCreate, TicketTypeFields, Venue
 from api.migrate import upgrade
 from bench.harness import scratch_database, served, wrk_load
-from tessera.seed import DEMO_PASSWORD, seed_users
+from demo.seed import DEMO_PASSWORD, seed_users
 
 
 async def _event(url: str, capacity: int) -> tuple[str, str]:

@@ -38,8 +38,8 @@ from api.events.schemas import EventCreate, TicketTypeFields, Venue
 from api.migrate import upgrade
 from api.users import service as users
 from bench.harness import ROOT, scratch_database, served
+from demo.seed import DEMO_PASSWORD, seed_users
 from pipelines import ingest, publish
-from tessera.seed import DEMO_PASSWORD, seed_users
 
 VENV_BIN = Path(sys.executable).parent
 BUYER = "attendee@tessera.example.com"

@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from demo.catalogue import CATEGORIES, CITIES, describe
 from search.backend import SearchFilters, SearchQuery
 from search.documents import EventDocument
 from search.tantivy_backend import TantivyBackend
-from tessera.catalogue import CATEGORIES, CITIES, describe
 
 START = datetime(2027, 1, 1, tzinfo=UTC)
 WORDS = [

@@ -1,3 +1,2 @@
-"""The `tessera` command (`cli`) and the demo data it loads (`seed`, `catalogue`, `activity`,
-`campaign`). Only `cli` imports `bench`; the demo-data modules never import `cli` or `bench`,
-so the benchmarks can use them."""
+"""The `tessera` command (`cli`): composition only. The demo data it loads is the `demo`
+package, which the benchmarks use too; only `cli` imports `bench`."""

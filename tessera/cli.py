@@ -22,7 +22,7 @@ from api.db import make_engine, make_sessionmaker
 from api.migrate import upgrade
 from api.observability import MULTIPROCESS_ENV, configure_logging, multiprocess_dir
 from api.worker import run as run_worker
-from tessera.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, SeedResult, seed_demo
+from demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, SeedResult, seed_demo
 
 app = typer.Typer(help="Tessera: event ticketing with an analytics-first data platform.")
 

@@ -16,9 +16,9 @@ from datetime import timedelta
 
 import pytest
 
+from demo.catalogue import CATEGORIES, CITIES, describe
 from search.backend import SearchBackend, SearchQuery
 from search.documents import EventDocument
-from tessera.catalogue import CATEGORIES, CITIES, describe
 from tests.search.conftest import NOW
 
 Grade = Callable[[EventDocument], int]

@@ -16,9 +16,9 @@ from api.events import service as events_service
 from api.notifications import service as notifications_service
 from api.users import service as users
 from api.users.models import Role
-from tessera.activity import seed_activity
-from tessera.campaign import seed_campaign
-from tessera.catalogue import seed_catalogue
+from demo.activity import seed_activity
+from demo.campaign import seed_campaign
+from demo.catalogue import seed_catalogue
 
 DEMO_PASSWORD = "tessera-demo-2026"  # noqa: S105 - the demo accounts' published password
 DEMO_ACCOUNTS = [
