@@ -5,13 +5,17 @@ UI) and its default otherwise. What Dagster needs before any resource exists (se
 cron strings, the freshness window) is in `pipelines/settings.py`."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
+import sqlalchemy as sa
 from pydantic import Field
 
 from contracts.snapshot import Build
+from pipelines.ingest import make_oltp_engine
 from search.backend import SearchBackend
 from search.factory import BackendKind, make_backend
 
@@ -51,6 +55,15 @@ class OltpDatabaseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """The transactional database that ingestion reads over SQL (never through api/)."""
 
     url: str = Field(default=DEFAULT_DATABASE_URL, description="SQLAlchemy database URL.")
+
+    @contextmanager
+    def engine(self) -> Iterator[sa.Engine]:
+        """A synchronous engine on the database, disposed of when the block ends."""
+        engine = make_oltp_engine(self.url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 class OutboxRetentionResource(dg.ConfigurableResource):  # type: ignore[type-arg]

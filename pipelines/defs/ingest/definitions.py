@@ -23,13 +23,12 @@ def outbox_events(
     oltp_database: OltpDatabaseResource,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:  # type: ignore[type-arg]
-    engine = ingest.make_oltp_engine(oltp_database.url)
-    try:
-        with duckdb.connect(str(warehouse.ensure_directory())) as connection:
-            result = ingest.ingest(engine, connection)
-            total = connection.execute("select count(*) from raw.outbox_events").fetchall()
-    finally:
-        engine.dispose()
+    with (
+        oltp_database.engine() as engine,
+        duckdb.connect(str(warehouse.ensure_directory())) as connection,
+    ):
+        result = ingest.ingest(engine, connection)
+        total = connection.execute("select count(*) from raw.outbox_events").fetchall()
     context.log.info(f"landed {result.landed} new outbox row(s) of {result.read} read")
     return dg.MaterializeResult(
         metadata={
@@ -56,12 +55,11 @@ def outbox_retention(
     retention: OutboxRetentionResource,
 ) -> dg.MaterializeResult:  # type: ignore[type-arg]
     days = float(retention.days)
-    engine = ingest.make_oltp_engine(oltp_database.url)
-    try:
-        with duckdb.connect(str(warehouse.ensure_directory())) as connection:
-            removed = ingest.prune(engine, connection, retention=retention.window())
-    finally:
-        engine.dispose()
+    with (
+        oltp_database.engine() as engine,
+        duckdb.connect(str(warehouse.ensure_directory())) as connection,
+    ):
+        removed = ingest.prune(engine, connection, retention=retention.window())
     context.log.info(f"pruned {removed} outbox row(s) older than {days} days")
     return dg.MaterializeResult(metadata={"pruned": removed, "retention_days": days})
 

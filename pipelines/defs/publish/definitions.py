@@ -83,12 +83,11 @@ def finance_exports(
 def revenue_reconciles_with_oltp(
     oltp_database: OltpDatabaseResource, warehouse: WarehouseResource
 ) -> dg.AssetCheckResult:
-    engine = ingest.make_oltp_engine(oltp_database.url)
-    try:
-        with duckdb.connect(str(warehouse.resolved_path()), read_only=True) as connection:
-            result = reconcile.reconcile(engine, connection)
-    finally:
-        engine.dispose()
+    with (
+        oltp_database.engine() as engine,
+        duckdb.connect(str(warehouse.resolved_path()), read_only=True) as connection,
+    ):
+        result = reconcile.reconcile(engine, connection)
     return dg.AssetCheckResult(
         passed=result.agrees,
         metadata=result.metadata(),
@@ -124,11 +123,8 @@ nightly_job = dg.define_asset_job(
 def outbox_sensor(
     context: dg.SensorEvaluationContext, oltp_database: OltpDatabaseResource
 ) -> dg.SensorResult:
-    engine = ingest.make_oltp_engine(oltp_database.url)
-    try:
+    with oltp_database.engine() as engine:
         watermark = ingest.watermark(engine)
-    finally:
-        engine.dispose()
     if watermark is None or watermark == context.cursor:
         return dg.SensorResult(skip_reason="nothing new in the outbox")
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=watermark)], cursor=watermark)

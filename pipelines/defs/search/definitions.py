@@ -3,6 +3,7 @@ once under `make up`) rebuilds it in full with popularity from the published mar
 runs a sync within seconds of an event, ticket type or category changing in the OLTP database.
 These live in their own code location (`pipelines/search_definitions.py`)."""
 
+from contextlib import closing
 from typing import Any
 
 import dagster as dg
@@ -36,11 +37,9 @@ def event_index(
     search_index: SearchIndexResource,
     snapshot: SnapshotResource,
 ) -> dg.MaterializeResult:  # type: ignore[type-arg]
-    engine = ingest.make_oltp_engine(oltp_database.url)
-    backend = search_index.open()
     index_dir = search_index.resolved_path()
     metadata: dict[str, Any]
-    try:
+    with oltp_database.engine() as engine, closing(search_index.open()) as backend:
         if config.full:
             written = indexing.rebuild(
                 engine, backend, index_dir=index_dir, snapshot_dir=snapshot.resolved_path()
@@ -57,9 +56,6 @@ def event_index(
                 "outbox_rows_read": result.rows_read,
             }
         metadata["documents"] = backend.count()
-    finally:
-        backend.close()
-        engine.dispose()
     context.log.info(f"search index: {metadata}")
     return dg.MaterializeResult(metadata=metadata)
 
@@ -95,13 +91,10 @@ def search_sensor(
     oltp_database: OltpDatabaseResource,
     search_index: SearchIndexResource,
 ) -> dg.SensorResult:
-    engine = ingest.make_oltp_engine(oltp_database.url)
-    try:
+    with oltp_database.engine() as engine:
         if not indexing.pending(engine, search_index.resolved_path()):
             return dg.SensorResult(skip_reason="the index is up to date with the outbox")
         watermark = ingest.watermark(engine)
-    finally:
-        engine.dispose()
     if watermark == context.cursor:
         return dg.SensorResult(skip_reason="a sync for these rows was already requested")
     return dg.SensorResult(run_requests=[dg.RunRequest(run_key=watermark)], cursor=watermark)
