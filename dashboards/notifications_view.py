@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.formatting import Formatter
+from dashboards.page import show_chart
 
 EMPTY = (
     "Notification analytics appear here once messages go out: how each campaign's variants "
@@ -104,10 +105,6 @@ def render(reader: data.Reader, filters: data.Filters, fmt: Formatter) -> None:
     _daily(filters.apply(daily, "notification_date"), fmt)
 
 
-def _chart(chart: alt.TopLevelMixin, fmt: Formatter) -> None:
-    st.altair_chart(chart.configure(locale=fmt.vega_locale()), width="stretch")
-
-
 def _variants(variants: pd.DataFrame, fmt: Formatter) -> None:
     st.subheader("A/B variants")
     if variants.empty:
@@ -164,7 +161,7 @@ def _variants(variants: pd.DataFrame, fmt: Formatter) -> None:
             "hint": "Significance",
         },
     )
-    _chart(
+    show_chart(
         alt.Chart(compared)
         .mark_bar()
         .encode(
@@ -214,7 +211,7 @@ def _daily(daily: pd.DataFrame, fmt: Formatter) -> None:
         .melt("notification_date", var_name="step", value_name="notifications")
     )
     per_day["step"] = per_day["step"].map({"sent": "Sent", "failed": "Failed or given up"})
-    _chart(
+    show_chart(
         alt.Chart(per_day)
         .mark_line(point=True)
         .encode(

@@ -51,7 +51,12 @@ class Page:
 
     def chart(self, chart: Any) -> None:
         """An Altair chart, its numbers and months in the viewer's language."""
-        st.altair_chart(chart.configure(locale=self.fmt.vega_locale()), width="stretch")
+        show_chart(chart, self.fmt)
+
+
+def show_chart(chart: Any, fmt: Formatter) -> None:
+    """An Altair chart, its numbers and months in the language of `fmt`."""
+    st.altair_chart(chart.configure(locale=fmt.vega_locale()), width="stretch")
 
 
 def start(title: str) -> Page | None:

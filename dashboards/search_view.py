@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboards import data
 from dashboards.formatting import Formatter
+from dashboards.page import show_chart
 
 TOP_QUERIES = 15
 EMPTY = (
@@ -40,10 +41,6 @@ def render(reader: data.Reader, filters: data.Filters, fmt: Formatter) -> None:
     _click_through(daily, fmt)
 
 
-def _chart(chart: alt.TopLevelMixin, fmt: Formatter) -> None:
-    st.altair_chart(chart.configure(locale=fmt.vega_locale()), width="stretch")
-
-
 def _top_queries(queries: pd.DataFrame, fmt: Formatter) -> None:
     st.subheader("Top queries")
     if queries.empty:
@@ -51,7 +48,7 @@ def _top_queries(queries: pd.DataFrame, fmt: Formatter) -> None:
         return
     st.caption("All time; queries are grouped lower-cased with spaces collapsed.")
     top = queries.nlargest(TOP_QUERIES, "searches")
-    _chart(
+    show_chart(
         alt.Chart(top)
         .mark_bar()
         .encode(
@@ -115,7 +112,7 @@ def _click_through(daily: pd.DataFrame, fmt: Formatter) -> None:
     rates["rate"] = rates["rate"].map(
         {"click_through_rate": "Click-through", "zero_result_rate": "Zero results"}
     )
-    _chart(
+    show_chart(
         alt.Chart(rates)
         .mark_line(point=True)
         .encode(
