@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -37,11 +38,33 @@ def get_settings_dep(request: Request) -> Settings:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for this request; safe methods get one that only reads."""
+@asynccontextmanager
+async def _unit_of_work(request: Request, *, writes: bool) -> AsyncIterator[AsyncSession]:
     state = request.app.state
-    factory = state.read_sessionmaker if request.method in SAFE_METHODS else state.sessionmaker
+    factory = state.sessionmaker if writes else state.read_sessionmaker
     async with session_scope(factory) as session:
+        yield session
+        if writes and session.in_transaction():
+            await session.commit()
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: routes never commit.
+
+    A request that changes something commits when its route returns and rolls back when it
+    raises, so a route is all-or-nothing without saying so. Safe methods get a session that only
+    reads. A service commits by itself only where an effect must stand although the request then
+    fails (a spent sign-in state, a counted wrong code) or where a provider is called between
+    two transactions.
+    """
+    async with _unit_of_work(request, writes=request.method not in SAFE_METHODS) as session:
+        yield session
+
+
+async def get_writing_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A unit of work that commits whatever the method: for the few GETs that change state
+    because a browser reaches them by a redirect (social sign-in)."""
+    async with _unit_of_work(request, writes=True) as session:
         yield session
 
 
@@ -70,9 +93,11 @@ def visitor_id(request: Request) -> str | None:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-# Closed as soon as the route returns, before the response is sent and background tasks run,
-# so no transaction (and, on SQLite, no write lock) outlives the handler.
+# Committed and closed as soon as the route returns, before the response is sent and background
+# tasks run, so no transaction (and, on SQLite, no write lock) outlives the handler; a failed
+# commit still reaches the error handlers and answers as a problem document.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+WritingSessionDep = Annotated[AsyncSession, Depends(get_writing_session, scope="function")]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 Public = Depends(_public)

@@ -46,7 +46,7 @@ class KeyReused(Unprocessable):
 
 
 class Idempotency:
-    """What one request said about idempotency; routes call `replay` first and `commit` last."""
+    """What one request said about idempotency; routes call `replay` first and `respond` last."""
 
     def __init__(self, key: str | None, method: str, path: str, body: bytes) -> None:
         self.key = key
@@ -87,7 +87,7 @@ class Idempotency:
         record = await self._stored(session, self._scope_key(principal))
         return self._answer(record) if record is not None else None
 
-    async def commit(
+    async def respond(
         self,
         session: AsyncSession,
         result: Any,
@@ -95,10 +95,13 @@ class Idempotency:
         status_code: int,
         principal: uuid.UUID | str | None = None,
     ) -> JSONResponse:
-        """Store the response beside the work and commit both; answer the winner on a race."""
+        """Store the response beside the work (the request's unit of work commits both).
+
+        The key's unique index decides a race as the row is written: a loser waits for the
+        winner's transaction, then its own work is rolled back and it answers as the winner did.
+        """
         body = jsonable_encoder(result)
         if self.key is None:
-            await session.commit()
             return JSONResponse(body, status_code=status_code)
         scope_key = self._scope_key(principal)
         session.add(
@@ -111,7 +114,7 @@ class Idempotency:
             )
         )
         try:
-            await session.commit()
+            await session.flush()
         except IntegrityError:
             await session.rollback()
             record = await self._stored(session, scope_key)

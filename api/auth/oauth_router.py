@@ -13,7 +13,7 @@ from api.auth import oauth, social
 from api.auth.dependencies import CurrentUser
 from api.auth.schemas import AuthorizationUrl, IdentityOut, OAuthProviderOut, OAuthResult
 from api.config import Settings
-from api.deps import Public, SessionDep, SettingsDep
+from api.deps import Public, SessionDep, SettingsDep, WritingSessionDep
 from api.errors import problem_responses
 
 router = APIRouter(tags=["auth"], responses=problem_responses(422))
@@ -71,7 +71,7 @@ async def providers(settings: SettingsDep) -> list[OAuthProviderOut]:
 async def login(
     provider: ProviderName,
     request: Request,
-    session: SessionDep,
+    session: WritingSessionDep,
     settings: SettingsDep,
     browser: BrowserCookie = None,
 ) -> RedirectResponse:
@@ -80,7 +80,6 @@ async def login(
     started = await social.start(
         session, settings, _http(request), provider=provider, browser_token=browser
     )
-    await session.commit()
     response = RedirectResponse(started.authorization_url, status_code=status.HTTP_302_FOUND)
     _set_cookie(response, settings, provider, started.browser_token)
     return response
@@ -101,7 +100,6 @@ async def _callback(
     pending = await social.consume_state(
         session, provider=provider, state=state, browser_token=browser
     )
-    await session.commit()  # the state is spent whatever happens next
     profile = await social.profile_from_callback(
         settings, _http(request), provider=provider, request=pending, code=code, error=error
     )
@@ -114,7 +112,6 @@ async def _callback(
         user_agent=request.headers.get("user-agent"),
         ip=request.client.host if request.client else None,
     )
-    await session.commit()
     return OAuthResult(
         tokens=outcome.tokens,
         identity=IdentityOut.model_validate(outcome.identity),
@@ -135,7 +132,7 @@ Text = Annotated[str | None, Query(max_length=2048)]
 async def callback(
     provider: ProviderName,
     request: Request,
-    session: SessionDep,
+    session: WritingSessionDep,
     settings: SettingsDep,
     code: Text = None,
     state: Text = None,
@@ -194,7 +191,6 @@ async def link(
     started = await social.start(
         session, settings, _http(request), provider=provider, browser_token=browser, link_user=user
     )
-    await session.commit()
     _set_cookie(response, settings, provider, started.browser_token)
     return AuthorizationUrl(authorization_url=started.authorization_url)
 
@@ -207,7 +203,6 @@ async def link(
 async def unlink(provider: ProviderName, user: CurrentUser, session: SessionDep) -> Response:
     """Unlink a provider's account (not the last way you can sign in)."""
     await social.unlink(session, user=user, provider=provider)
-    await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

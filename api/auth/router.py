@@ -77,7 +77,7 @@ async def register(
         locale=body.locale,
         timezone=body.timezone,
     )
-    return await idempotency.commit(session, result, status_code=status.HTTP_202_ACCEPTED)
+    return await idempotency.respond(session, result, status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post(
@@ -97,7 +97,7 @@ async def login(
     """Exchange email and password for an access token and a refresh token."""
     await limiter.hit("login-ip", _ip(request), settings.rate_limit_login_ip)
     await limiter.hit("login-account", str(body.email), settings.rate_limit_login_account)
-    pair = await service.login(
+    return await service.login(
         session,
         settings,
         checker,
@@ -106,8 +106,6 @@ async def login(
         user_agent=request.headers.get("user-agent"),
         ip=_ip(request),
     )
-    await session.commit()
-    return pair
 
 
 @router.post(
@@ -120,11 +118,9 @@ async def refresh(
     body: RefreshRequest, request: Request, session: SessionDep, settings: SettingsDep
 ) -> TokenPair:
     """Rotate the refresh token: the old one stops working, a reused one ends the session."""
-    pair = await service.refresh(
+    return await service.refresh(
         session, settings, refresh_token=body.refresh_token, ip=_ip(request)
     )
-    await session.commit()
-    return pair
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401))
@@ -140,7 +136,6 @@ async def logout(
         refresh_token=body.refresh_token,
         everywhere=body.everywhere,
     )
-    await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -159,7 +154,7 @@ async def change_password(
     checker: PasswordCheckDep,
 ) -> TokenPair:
     """Change the password; every session ends and a new one is opened for this client."""
-    pair = await service.change_password(
+    return await service.change_password(
         session,
         settings,
         checker,
@@ -169,8 +164,6 @@ async def change_password(
         user_agent=request.headers.get("user-agent"),
         ip=_ip(request),
     )
-    await session.commit()
-    return pair
 
 
 @router.post(
@@ -190,9 +183,7 @@ async def reset_password(
     """Mail a password-reset link; the answer never says whether the account exists."""
     await limiter.hit("reset-ip", _ip(request), settings.rate_limit_reset_ip)
     await limiter.hit("reset-account", str(body.email), settings.rate_limit_reset_account)
-    result = await verification.request_password_reset(session, settings, email=str(body.email))
-    await session.commit()
-    return result
+    return await verification.request_password_reset(session, settings, email=str(body.email))
 
 
 @router.post(
@@ -214,7 +205,6 @@ async def confirm_reset(
     await verification.confirm_password_reset(
         session, settings, checker, token=body.token, new_password=body.new_password
     )
-    await session.commit()
     return Done()
 
 
@@ -234,7 +224,6 @@ async def verify_email(
     """Confirm the email address with the token from the confirmation link."""
     await limiter.hit("verify-ip", _ip(request), settings.rate_limit_verify_ip)
     await verification.verify_email(session, token=body.token)
-    await session.commit()
     return Done()
 
 
@@ -250,9 +239,7 @@ async def resend_verification(
 ) -> Accepted:
     """Send a new confirmation link to the signed-in user's address."""
     await limiter.hit("verify-account", str(user.id), settings.rate_limit_verify_account)
-    result = await verification.resend_email_verification(session, settings, user=user)
-    await session.commit()
-    return result
+    return await verification.resend_email_verification(session, settings, user=user)
 
 
 @router.post(
@@ -274,9 +261,7 @@ async def send_phone_code(
     await limiter.hit("verify-ip", _ip(request), settings.rate_limit_verify_ip)
     await limiter.hit("verify-account", str(user.id), settings.rate_limit_verify_account)
     body = body or SendPhoneCodeRequest()
-    result = await verification.send_phone_code(session, settings, user=user, phone=body.phone)
-    await session.commit()
-    return result
+    return await verification.send_phone_code(session, settings, user=user, phone=body.phone)
 
 
 @router.post(
@@ -292,5 +277,4 @@ async def verify_phone(
     """Confirm the phone number with the code that was texted to it."""
     await limiter.hit("verify-account", str(user.id), settings.rate_limit_verify_account)
     await verification.verify_phone(session, settings, user=user, code=body.code)
-    await session.commit()
     return profile_view(user)

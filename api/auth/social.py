@@ -122,9 +122,9 @@ async def consume_state(
     state: str | None,
     browser_token: str | None,
 ) -> OAuthState:
-    """The request a callback answers, marked used (the caller commits at once, so a replay
-    fails even if the rest of the sign-in does). Refuses a missing, unknown, expired, used or
-    foreign state (another provider's, or started in another browser)."""
+    """The request a callback answers, marked used and committed, so a replay fails even if the
+    rest of the sign-in does. Refuses a missing, unknown, expired, used or foreign state
+    (another provider's, or started in another browser)."""
     if not state:
         raise OAuthStateMissing("The provider's answer has no state.", field="state")
     now = utcnow()
@@ -151,6 +151,7 @@ async def consume_state(
         )
     if found.expires_at < now:
         raise OAuthStateInvalid("This sign-in took too long; start again.", field="state")
+    await session.commit()  # the state is spent whatever happens next
     return found
 
 

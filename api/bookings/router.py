@@ -81,7 +81,7 @@ async def create_booking(
         data=body,
         hold=timedelta(minutes=settings.booking_hold_minutes),
     )
-    return await idempotency.commit(
+    return await idempotency.respond(
         session, booking_view(booking), status_code=status.HTTP_201_CREATED, principal=user.id
     )
 
@@ -109,7 +109,6 @@ async def cancel_booking(
     await service.cancel(
         session, booking=booking, actor=user, reason=(body or CancelBooking()).reason
     )
-    await session.commit()
     return booking_view(booking)
 
 
@@ -196,7 +195,6 @@ async def confirm_booking(
     """Accept a free hold (a waitlist offer of free tickets); paid holds confirm by payment."""
     booking = await service.get_visible_or_raise(session, booking_id=bookingId, viewer=user)
     await service.accept_free(session, booking=booking, user=user)
-    await session.commit()
     return booking_view(booking)
 
 
@@ -306,7 +304,6 @@ async def join_waitlist(
     served as a hold in your name (see `offer_expires_at`)."""
     event = await events_service.get_visible_or_raise(session, event_id=eventId, viewer=user)
     entry, position = await service.join_and_place(session, event=event, user=user, data=body)
-    await session.commit()
     return _entry_view(entry, position)
 
 
@@ -328,7 +325,6 @@ async def leave_waitlist(
     await service.leave_waitlist(
         session, event_id=eventId, user=user, ticket_type_id=ticket_type_id
     )
-    await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

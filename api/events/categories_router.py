@@ -35,7 +35,6 @@ async def create_category(
 ) -> CategoryOut:
     """Add a category (admins)."""
     category = await service.create_category(session, name=body.name, description=body.description)
-    await session.commit()
     return _category_out(category, 0)
 
 

@@ -61,7 +61,6 @@ async def upload_media(
         max_bytes=settings.media_max_bytes,
         alt_text=alt_text,
     )
-    await session.commit()
     return media_view(media, storage)
 
 

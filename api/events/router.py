@@ -99,7 +99,6 @@ async def get_event(eventId: uuid.UUID, visit: VisitDep, session: SessionDep) ->
 async def create_event(body: EventCreate, organizer: OrganizerDep, session: SessionDep) -> EventOut:
     """Create a draft event (organizers and admins)."""
     event = await service.create(session, organizer=organizer, data=body)
-    await session.commit()
     return event_view(event)
 
 
@@ -113,7 +112,6 @@ async def update_event(
     """Change an event (its organizer or an admin)."""
     event = await service.get_managed_or_raise(session, event_id=eventId, actor=actor)
     await service.update(session, event=event, changes=body)
-    await session.commit()
     return event_view(event)
 
 
@@ -122,7 +120,6 @@ async def delete_event(eventId: uuid.UUID, actor: OrganizerDep, session: Session
     """Delete a draft; published events are cancelled instead."""
     event = await service.get_managed_or_raise(session, event_id=eventId, actor=actor)
     await service.delete(session, event=event)
-    await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -131,7 +128,6 @@ async def publish_event(eventId: uuid.UUID, actor: OrganizerDep, session: Sessio
     """Put a draft on sale: it needs a ticket type and a start in the future."""
     event = await service.get_managed_or_raise(session, event_id=eventId, actor=actor)
     await service.publish(session, event=event)
-    await session.commit()
     return event_view(event)
 
 
@@ -166,7 +162,6 @@ async def duplicate_event(
     copy = await media_service.duplicate_with_images(
         session, storage, event=event, actor=actor, options=body or DuplicateRequest()
     )
-    await session.commit()
     return event_view(copy)
 
 
@@ -202,7 +197,6 @@ async def add_ticket_type(
     """Add a ticket type; all ticket types together may not exceed the capacity."""
     event = await service.get_managed_or_raise(session, event_id=eventId, actor=actor)
     ticket_type = await service.add_ticket_type(session, event=event, data=body)
-    await session.commit()
     return TicketTypeOut.model_validate(ticket_type)
 
 
@@ -243,5 +237,4 @@ async def delete_ticket_type(
     event = await service.get_managed_or_raise(session, event_id=eventId, actor=actor)
     ticket_type = service.get_ticket_type_or_raise(event, ticketTypeId)
     await service.delete_ticket_type(session, event=event, ticket_type=ticket_type)
-    await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -96,7 +96,7 @@ async def pay_booking(
         provider=body.provider,
         payment_method=body.payment_method,
     )
-    return await idempotency.commit(
+    return await idempotency.respond(
         session,
         payment_view(payment, user),
         status_code=status.HTTP_201_CREATED,
@@ -164,7 +164,7 @@ async def refund_payment(
         amount_cents=body.amount_cents,
         reason=body.reason,
     )
-    return await idempotency.commit(
+    return await idempotency.respond(
         session,
         RefundOut.model_validate(refund),
         status_code=status.HTTP_201_CREATED,

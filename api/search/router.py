@@ -73,7 +73,6 @@ async def record_click(
         user_id=user.id if user else None,
         visitor_id=visitor_id(request),
     )
-    await session.commit()
     return ClickOut(click_id=click_id)
 
 

@@ -27,7 +27,6 @@ async def update_profile(
 ) -> UserProfile:
     """Change one's own profile; role, status and email cannot be set here."""
     await service.update_profile(session, user=user, changes=body)
-    await session.commit()
     return profile_view(user)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
+import sys
 from pathlib import Path
 
 import httpx
@@ -130,6 +133,27 @@ def test_every_route_declares_who_may_call_it() -> None:
         f"{sorted(r.methods)} {r.path}" for r in routes if not _declares_access(r.dependant)
     ]
     assert undeclared == []
+
+
+def _calls_named(module: object, names: set[str]) -> list[str]:
+    tree = ast.parse(inspect.getsource(module))  # type: ignore[arg-type]
+    return [
+        f"{getattr(module, '__name__', module)}:{node.lineno} .{node.func.attr}()"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in names
+    ]
+
+
+def test_no_route_ends_a_transaction_itself() -> None:
+    """Routers parse, authorise, call one service and render: the request's unit of work
+    commits (or rolls back) for them."""
+    routes = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    modules = {sys.modules[r.endpoint.__module__] for r in routes}
+    assert len(modules) > 10
+    found = [call for module in modules for call in _calls_named(module, {"commit", "rollback"})]
+    assert found == []
 
 
 EXPECTED_OPERATIONS = {
