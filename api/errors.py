@@ -9,11 +9,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.inputs import example
 from api.observability import current_request_id
 
 log = logging.getLogger("tessera.errors")
@@ -236,20 +237,16 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """An RFC 9457 problem document, as every error is answered."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "type": "urn:tessera:problem:booking.sold_out",
-                    "title": "Conflict",
-                    "status": 409,
-                    "detail": "Only 1 seat of Standing is left.",
-                    "instance": "/bookings",
-                    "code": "booking.sold_out",
-                    "request_id": "9f2c4e1a7b3d4c5e8a6f0b1d2e3c4a5b",
-                    "field": "lines.0.quantity",
-                }
-            ]
+    model_config = example(
+        {
+            "type": "urn:tessera:problem:booking.sold_out",
+            "title": "Conflict",
+            "status": 409,
+            "detail": "Only 1 seat of Standing is left.",
+            "instance": "/bookings",
+            "code": "booking.sold_out",
+            "request_id": "9f2c4e1a7b3d4c5e8a6f0b1d2e3c4a5b",
+            "field": "lines.0.quantity",
         }
     )
 

@@ -6,6 +6,8 @@
   an application-wide dependency).
 - Updates that say what they mean (`Patch`): a field left out is kept, `null` is accepted only
   where the value may be empty, and no list holds the same entry twice (`Input`).
+
+Also the example a body (request or response) shows in the API document (`example`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Unpack
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -97,6 +99,12 @@ async def refuse_unstorable(request: Request) -> None:
     errors += await _body_errors(request)
     if errors:
         raise RequestValidationError(errors)
+
+
+def example(value: dict[str, Any], **config: Unpack[ConfigDict]) -> ConfigDict:
+    """The `model_config` of a body that the API document shows with this example, with any
+    other settings it needs (`from_attributes=True`)."""
+    return ConfigDict(json_schema_extra={"examples": [value]}, **config)
 
 
 def _entry_key(entry: Any) -> Any:

@@ -14,7 +14,7 @@ from api.auth import social
 from api.users import service as users_service
 
 if TYPE_CHECKING:
-    from api.users.models import Role, User, UserStatus
+    from api.users import Role, User, UserStatus
 
 
 async def erase_user(session: AsyncSession, *, actor: User, user_id: uuid.UUID) -> None:

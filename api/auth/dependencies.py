@@ -16,7 +16,7 @@ from api.auth.passwords import PasswordCheck
 from api.deps import VISITOR_COOKIE, SessionDep, SettingsDep, declares_access, visitor_id
 from api.errors import Unauthorized
 from api.observability import set_actor
-from api.users.models import Role, User
+from api.users import Role, User
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /auth/login")
 

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from api.inputs import Input
-from api.users.schemas import USER_PROFILE_EXAMPLE, Locale, Name, Phone, TimeZone, UserProfile
+from api.inputs import Input, example
+from api.users import USER_PROFILE_EXAMPLE, Locale, Name, Phone, TimeZone, UserProfile
 
 Password = Annotated[
     str, Field(min_length=1, max_length=256, json_schema_extra={"format": "password"})
@@ -21,17 +21,13 @@ class _Strict(Input):
 
 
 class RegisterRequest(_Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "email": "anna.schmidt@example.com",
-                    "password": "violet-kettle-harbour-42",
-                    "full_name": "Anna Schmidt",
-                    "locale": "de-DE",
-                    "timezone": "Europe/Berlin",
-                }
-            ]
+    model_config = example(
+        {
+            "email": "anna.schmidt@example.com",
+            "password": "violet-kettle-harbour-42",
+            "full_name": "Anna Schmidt",
+            "locale": "de-DE",
+            "timezone": "Europe/Berlin",
         }
     )
 
@@ -46,17 +42,12 @@ class RegisterRequest(_Strict):
 class Accepted(BaseModel):
     """The same answer whether or not an account exists, so nobody learns which emails do."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "status": "accepted",
-                    "detail": (
-                        "If this address can be registered, "
-                        "a confirmation link is on its way to it."
-                    ),
-                }
-            ]
+    model_config = example(
+        {
+            "status": "accepted",
+            "detail": (
+                "If this address can be registered, a confirmation link is on its way to it."
+            ),
         }
     )
 
@@ -65,12 +56,8 @@ class Accepted(BaseModel):
 
 
 class LoginRequest(_Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"email": "anna.schmidt@example.com", "password": "violet-kettle-harbour-42"}
-            ]
-        }
+    model_config = example(
+        {"email": "anna.schmidt@example.com", "password": "violet-kettle-harbour-42"}
     )
 
     email: EmailStr
@@ -78,22 +65,18 @@ class LoginRequest(_Strict):
 
 
 class TokenPair(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "access_token": (
-                        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
-                        ".eyJzdWIiOiI1YzhkMmIxYS0zZTRmLTRhNmItOWM3ZC04ZTBmMWEyYjNjNGQifQ"
-                        ".3q2-7wHcY0mQpL8vR1nT5xKzB4aFjD6eGs9uWoIi2Ns"
-                    ),
-                    "token_type": "bearer",
-                    "expires_in": 900,
-                    "refresh_token": "rt_Q2hhbmdlTWVQbGVhc2VJdHNBVG9rZW4",
-                    "refresh_expires_in": 2592000,
-                    "user": USER_PROFILE_EXAMPLE,
-                }
-            ]
+    model_config = example(
+        {
+            "access_token": (
+                "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+                ".eyJzdWIiOiI1YzhkMmIxYS0zZTRmLTRhNmItOWM3ZC04ZTBmMWEyYjNjNGQifQ"
+                ".3q2-7wHcY0mQpL8vR1nT5xKzB4aFjD6eGs9uWoIi2Ns"
+            ),
+            "token_type": "bearer",
+            "expires_in": 900,
+            "refresh_token": "rt_Q2hhbmdlTWVQbGVhc2VJdHNBVG9rZW4",
+            "refresh_expires_in": 2592000,
+            "user": USER_PROFILE_EXAMPLE,
         }
     )
 
@@ -106,15 +89,13 @@ class TokenPair(BaseModel):
 
 
 class RefreshRequest(_Strict):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"refresh_token": "rt_Q2hhbmdlTWVQbGVhc2VJdHNBVG9rZW4"}]}
-    )
+    model_config = example({"refresh_token": "rt_Q2hhbmdlTWVQbGVhc2VJdHNBVG9rZW4"})
 
     refresh_token: OpaqueToken
 
 
 class LogoutRequest(_Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"everywhere": True}]})
+    model_config = example({"everywhere": True})
 
     refresh_token: OpaqueToken | None = Field(
         default=None, description="End the session this token belongs to (default: the caller's)."
@@ -123,14 +104,10 @@ class LogoutRequest(_Strict):
 
 
 class ChangePasswordRequest(_Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "current_password": "violet-kettle-harbour-42",
-                    "new_password": "amber-lantern-orchard-77",
-                }
-            ]
+    model_config = example(
+        {
+            "current_password": "violet-kettle-harbour-42",
+            "new_password": "amber-lantern-orchard-77",
         }
     )
 
@@ -139,22 +116,16 @@ class ChangePasswordRequest(_Strict):
 
 
 class ResetPasswordRequest(_Strict):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"email": "anna.schmidt@example.com"}]}
-    )
+    model_config = example({"email": "anna.schmidt@example.com"})
 
     email: EmailStr
 
 
 class ConfirmResetRequest(_Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "token": "Zx8kQ2rT7vLm4NpW9sYb3HcJ6dFg1AeU",
-                    "new_password": "amber-lantern-orchard-77",
-                }
-            ]
+    model_config = example(
+        {
+            "token": "Zx8kQ2rT7vLm4NpW9sYb3HcJ6dFg1AeU",
+            "new_password": "amber-lantern-orchard-77",
         }
     )
 
@@ -163,21 +134,19 @@ class ConfirmResetRequest(_Strict):
 
 
 class VerifyEmailRequest(_Strict):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"token": "Zx8kQ2rT7vLm4NpW9sYb3HcJ6dFg1AeU"}]}
-    )
+    model_config = example({"token": "Zx8kQ2rT7vLm4NpW9sYb3HcJ6dFg1AeU"})
 
     token: OpaqueToken
 
 
 class SendPhoneCodeRequest(_Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"phone": "+4915112345678"}]})
+    model_config = example({"phone": "+4915112345678"})
 
     phone: Phone | None = Field(default=None, description="Defaults to the profile's phone.")
 
 
 class VerifyPhoneRequest(_Strict):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "481516"}]})
+    model_config = example({"code": "481516"})
 
     code: Annotated[str, Field(pattern=r"^\d{6}$")]
 

@@ -25,10 +25,8 @@ from api.auth.schemas import Accepted, TokenPair
 from api.config import Settings
 from api.db import utcnow
 from api.message_requests import request_message
+from api.users import EmailTaken, User, UserStatus, profile_view
 from api.users import service as users
-from api.users.errors import EmailTaken
-from api.users.models import User, UserStatus
-from api.users.schemas import profile_view
 
 REGISTER_ACCEPTED = Accepted(
     detail="If this address can be registered, a confirmation link is on its way to it."

@@ -46,7 +46,7 @@ from api.db import utcnow
 from api.users import service as users
 
 if TYPE_CHECKING:
-    from api.users.models import User
+    from api.users import User
 
 
 def _hash(value: str) -> str:

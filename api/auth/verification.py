@@ -23,8 +23,8 @@ from api.auth.service import (
 from api.config import Settings
 from api.db import utcnow
 from api.message_requests import request_message
+from api.users import User, UserStatus
 from api.users import service as users
-from api.users.models import User, UserStatus
 
 RESET_ACCEPTED = Accepted(
     detail="If an account uses this address, a link to reset its password is on its way."

@@ -15,11 +15,12 @@ from api.bookings.errors import CancellationClosed, NotCancellable, TicketUsed
 from api.bookings.models import Booking, BookingStatus, Ticket, WaitlistStatus
 from api.bookings.queries import effective_status
 from api.db import utcnow
+from api.events import release_seats
 from api.events import service as events_service
 from api.users import service as users_service
 
 if TYPE_CHECKING:
-    from api.users.models import User
+    from api.users import User
 
 
 async def _lock(session: AsyncSession, booking: Booking) -> None:
@@ -89,7 +90,7 @@ async def cancel(
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         raise NotCancellable("This booking changed meanwhile; read it again.")
     seats = capacity.seats_of(booking.lines)
-    await capacity.give_back(session, seats)
+    await release_seats(session, seats)
     await tickets.void_for_booking(session, booking_id=booking.id)
     await session.refresh(booking)
     capacity.transition(

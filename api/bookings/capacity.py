@@ -1,9 +1,8 @@
-"""The seat ledger: claiming and giving back seats, and recording what happened to a booking.
+"""The booking ledger: a booking's lines and what happened to it (transitions, outbox rows).
 
-Capacity lives in `ticket_types.reserved`, the seats of confirmed bookings and pending holds.
-A claim is one conditional UPDATE (`reserved + n <= quantity`), so the database, not Python,
-decides who gets the last seat, on PostgreSQL (row lock) and SQLite (one writer) alike.
-Rows are always touched in ticket-type id order, so concurrent transactions cannot deadlock.
+The seats themselves are counted on the ticket type (`api/events/seats.py`: one conditional
+UPDATE per claim, so the database decides who gets the last seat); bookings reserve and
+release them through `api.events`.
 """
 
 from __future__ import annotations
@@ -13,60 +12,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import outbox
 from api.bookings.models import Booking, BookingLine, BookingStatus, BookingTransition
 from api.bookings.money import price_line
-from api.events.models import TicketType
+from api.events import TicketType
 from api.outbox import OutboxEvent
-
-
-async def claim(session: AsyncSession, *, ticket_type_id: uuid.UUID, quantity: int) -> bool:
-    """Take `quantity` seats if that many are free; says whether it did."""
-    result = await session.execute(
-        update(TicketType)
-        .where(
-            TicketType.id == ticket_type_id,
-            TicketType.reserved + quantity <= TicketType.quantity,
-        )
-        .values(reserved=TicketType.reserved + quantity)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
-async def give_back(session: AsyncSession, seats: Iterable[tuple[uuid.UUID, int]]) -> None:
-    """Return seats (ticket type id, count) to their ticket types."""
-    for ticket_type_id, count in sorted(seats):
-        await session.execute(
-            update(TicketType)
-            .where(TicketType.id == ticket_type_id)
-            .values(reserved=TicketType.reserved - count)
-            .execution_options(synchronize_session=False)
-        )
-
-
-async def lock(session: AsyncSession, *, ticket_type_id: uuid.UUID) -> TicketType | None:
-    """Lock a ticket type's row and read it again: who gets freed seats is decided one
-    transaction at a time (SQLite has one writer anyway)."""
-    return await session.scalar(
-        select(TicketType)
-        .where(TicketType.id == ticket_type_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-
-
-async def unclaimed(session: AsyncSession, *, ticket_type_id: uuid.UUID) -> int:
-    """Seats of a ticket type that no booking holds (lapsed holds still count as held)."""
-    quantity, reserved = (
-        await session.execute(
-            select(TicketType.quantity, TicketType.reserved).where(TicketType.id == ticket_type_id)
-        )
-    ).one()
-    return int(quantity) - int(reserved)
 
 
 def new_line(

@@ -15,8 +15,8 @@ from api.config import Settings
 from api.db import utcnow
 
 if TYPE_CHECKING:
-    from api.events.models import Event
-    from api.users.models import User
+    from api.events import Event
+    from api.users import User
 
 
 def check_in_window(event: Event) -> tuple[datetime, datetime]:

@@ -16,10 +16,11 @@ from api.bookings.errors import BookingNotFound, NotConfirmable, PaymentRequired
 from api.bookings.models import Booking, BookingStatus, WaitlistStatus
 from api.bookings.queries import effective_status
 from api.db import utcnow
+from api.events import release_seats, reserve_seats
 from api.events import service as events_service
 
 if TYPE_CHECKING:
-    from api.users.models import User
+    from api.users import User
 
 
 async def confirm(
@@ -105,8 +106,8 @@ async def confirm_paid(
     seats = sorted(capacity.seats_of(booking.lines))
     claimed: list[tuple[uuid.UUID, int]] = []
     for ticket_type_id, count in seats:
-        if not await capacity.claim(session, ticket_type_id=ticket_type_id, quantity=count):
-            await capacity.give_back(session, claimed)
+        if not await reserve_seats(session, ticket_type_id=ticket_type_id, quantity=count):
+            await release_seats(session, claimed)
             return False
         claimed.append((ticket_type_id, count))
     await session.execute(
@@ -154,7 +155,7 @@ async def mark_refunded(
     await session.refresh(booking)
     if previous == BookingStatus.confirmed:
         seats = capacity.seats_of(booking.lines)
-        await capacity.give_back(session, seats)
+        await release_seats(session, seats)
         await tickets.void_for_booking(session, booking_id=booking.id)
         await waitlist.offer(session, ticket_type_ids=[t for t, _ in seats], now=now)
     capacity.transition(

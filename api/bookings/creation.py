@@ -20,11 +20,12 @@ from api.bookings.models import Booking, BookingStatus
 from api.bookings.schemas import BookingCreate
 from api.bookings.waitlist import release_expired
 from api.db import utcnow
+from api.events import reserve_seats
 from api.events import service as events_service
 
 if TYPE_CHECKING:
-    from api.events.models import TicketType
-    from api.users.models import User
+    from api.events import TicketType
+    from api.users import User
 
 
 def _check_line(ticket_type: TicketType, quantity: int, now: datetime, index: int) -> None:
@@ -100,13 +101,13 @@ async def _claim_all(
     A refusal raises, and the caller's rollback removes the booking written above."""
     # Claims in one order (by id) so concurrent multi-line bookings cannot deadlock.
     for index, line in sorted(enumerate(data.lines), key=lambda item: item[1].ticket_type_id):
-        claimed = await capacity.claim(
+        claimed = await reserve_seats(
             session, ticket_type_id=line.ticket_type_id, quantity=line.quantity
         )
         if not claimed and await release_expired(
             session, now=now, ticket_type_id=line.ticket_type_id
         ):
-            claimed = await capacity.claim(
+            claimed = await reserve_seats(
                 session, ticket_type_id=line.ticket_type_id, quantity=line.quantity
             )
         if not claimed:

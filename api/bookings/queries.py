@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.bookings.errors import BookingNotFound
 from api.bookings.models import Booking, BookingLine, BookingStatus, Ticket
 from api.db import utcnow
+from api.events import other_events_of
 from api.events import service as events_service
-from api.events.models import Event
 from api.users import service as users_service
 
 if TYPE_CHECKING:
-    from api.events.models import TicketType
-    from api.users.models import User
+    from api.events import Event, TicketType
+    from api.users import User
 
 
 def effective_status(booking: Booking, now: datetime | None = None) -> BookingStatus:
@@ -174,10 +174,8 @@ async def past_customers(
     """People with a confirmed booking for another event of this organizer."""
     rows = await session.scalars(
         select(Booking.user_id)
-        .join(Event, Event.id == Booking.event_id)
         .where(
-            Event.organizer_id == organizer_id,
-            Event.id != excluding_event,
+            Booking.event_id.in_(other_events_of(organizer_id, excluding=excluding_event)),
             Booking.status == BookingStatus.confirmed,
         )
         .distinct()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import outbox
 from api.bookings.models import Booking, BookingReminder, BookingStatus
-from api.events.models import Event, EventStatus
+from api.events import published_starting
 
 REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)))
 
@@ -20,21 +20,20 @@ async def announce_reminders(session: AsyncSession, *, now: datetime, limit: int
     was due does not get it: its confirmation just went out."""
     announced = 0
     for kind, lead in REMINDERS:
+        starting = published_starting(after=now, until=now + lead)
+        start: ColumnElement[datetime] = starting.c.starts_at
         due = await session.execute(
-            select(Booking, Event.starts_at)
-            .join(Event, Event.id == Booking.event_id)
+            select(Booking, start)
+            .join(starting, starting.c.id == Booking.event_id)
             .outerjoin(
                 BookingReminder,
                 (BookingReminder.booking_id == Booking.id) & (BookingReminder.kind == kind),
             )
             .where(
                 Booking.status == BookingStatus.confirmed,
-                Event.status == EventStatus.published,
-                Event.starts_at > now,
-                Event.starts_at <= now + lead,
                 BookingReminder.booking_id.is_(None),
             )
-            .order_by(Event.starts_at, Booking.id)
+            .order_by(start, Booking.id)
             .limit(limit)
         )
         for booking, starts_at in due.all():

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.config import JsonDict
 
 from api.bookings.models import BookingStatus, WaitlistStatus
-from api.inputs import Input
+from api.inputs import Input, example
 
 AttendeeName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
@@ -77,20 +77,16 @@ class LineRequest(Input):
 
 
 class BookingCreate(Input):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+    model_config = example(
+        {
+            "event_id": EVENT_ID,
+            "lines": [
                 {
-                    "event_id": EVENT_ID,
-                    "lines": [
-                        {
-                            "ticket_type_id": TICKET_TYPE_ID,
-                            "quantity": 2,
-                            "attendees": ["Anna Schmidt", "Jonas Weber"],
-                        }
-                    ],
+                    "ticket_type_id": TICKET_TYPE_ID,
+                    "quantity": 2,
+                    "attendees": ["Anna Schmidt", "Jonas Weber"],
                 }
-            ]
+            ],
         }
     )
 
@@ -99,9 +95,7 @@ class BookingCreate(Input):
 
 
 class CancelBooking(Input):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"reason": "I can no longer make it that evening"}]}
-    )
+    model_config = example({"reason": "I can no longer make it that evening"})
 
     reason: Annotated[str, Field(max_length=200)] | None = None
 
@@ -122,9 +116,7 @@ class LineOut(BaseModel):
 
 
 class BookingOut(BaseModel):
-    model_config = ConfigDict(
-        from_attributes=True, json_schema_extra={"examples": [BOOKING_EXAMPLE]}
-    )
+    model_config = example(BOOKING_EXAMPLE, from_attributes=True)
 
     id: uuid.UUID
     user_id: uuid.UUID
@@ -142,11 +134,7 @@ class BookingOut(BaseModel):
 
 
 class BookingPage(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"items": [BOOKING_EXAMPLE], "total": 1, "page": 1, "page_size": 20}]
-        }
-    )
+    model_config = example({"items": [BOOKING_EXAMPLE], "total": 1, "page": 1, "page_size": 20})
 
     items: list[BookingOut]
     total: int
@@ -155,20 +143,16 @@ class BookingPage(BaseModel):
 
 
 class TicketOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "1f9e8d7c-6b5a-4c3d-a2e1-0f9e8d7c6b5a",
-                    "booking_id": BOOKING_ID,
-                    "ticket_type_id": TICKET_TYPE_ID,
-                    "status": "valid",
-                    "attendee_name": "Anna Schmidt",
-                    "checked_in_at": None,
-                    "qr_payload": QR_PAYLOAD,
-                    "qr_svg": '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 29 29">…</svg>',
-                }
-            ]
+    model_config = example(
+        {
+            "id": "1f9e8d7c-6b5a-4c3d-a2e1-0f9e8d7c6b5a",
+            "booking_id": BOOKING_ID,
+            "ticket_type_id": TICKET_TYPE_ID,
+            "status": "valid",
+            "attendee_name": "Anna Schmidt",
+            "checked_in_at": None,
+            "qr_payload": QR_PAYLOAD,
+            "qr_svg": '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 29 29">…</svg>',
         }
     )
 
@@ -183,23 +167,19 @@ class TicketOut(BaseModel):
 
 
 class CheckInRequest(Input):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"payload": QR_PAYLOAD}]})
+    model_config = example({"payload": QR_PAYLOAD})
 
     payload: Annotated[str, Field(min_length=10, max_length=200, description="The scanned QR")]
 
 
 class CheckInOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "ticket_id": "1f9e8d7c-6b5a-4c3d-a2e1-0f9e8d7c6b5a",
-                    "booking_id": BOOKING_ID,
-                    "ticket_type_id": TICKET_TYPE_ID,
-                    "already_checked_in": False,
-                    "first_checked_in_at": "2027-06-12T19:02:17+02:00",
-                }
-            ]
+    model_config = example(
+        {
+            "ticket_id": "1f9e8d7c-6b5a-4c3d-a2e1-0f9e8d7c6b5a",
+            "booking_id": BOOKING_ID,
+            "ticket_type_id": TICKET_TYPE_ID,
+            "already_checked_in": False,
+            "first_checked_in_at": "2027-06-12T19:02:17+02:00",
         }
     )
 
@@ -211,9 +191,7 @@ class CheckInOut(BaseModel):
 
 
 class WaitlistJoin(Input):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"ticket_type_id": TICKET_TYPE_ID, "quantity": 2}]}
-    )
+    model_config = example({"ticket_type_id": TICKET_TYPE_ID, "quantity": 2})
 
     repeatable = frozenset({"attendees"})
 
@@ -223,9 +201,7 @@ class WaitlistJoin(Input):
 
 
 class WaitlistEntryOut(BaseModel):
-    model_config = ConfigDict(
-        from_attributes=True, json_schema_extra={"examples": [WAITLIST_ENTRY_EXAMPLE]}
-    )
+    model_config = example(WAITLIST_ENTRY_EXAMPLE, from_attributes=True)
 
     id: uuid.UUID
     event_id: uuid.UUID
@@ -243,12 +219,8 @@ class WaitlistEntryOut(BaseModel):
 
 
 class WaitlistPage(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"items": [WAITLIST_ENTRY_EXAMPLE], "total": 1, "page": 1, "page_size": 20}
-            ]
-        }
+    model_config = example(
+        {"items": [WAITLIST_ENTRY_EXAMPLE], "total": 1, "page": 1, "page_size": 20}
     )
 
     items: list[WaitlistEntryOut]

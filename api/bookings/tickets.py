@@ -24,7 +24,7 @@ from api.errors import Conflict, NotFound, Unprocessable
 from api.formatting import format_moment, format_money
 
 if TYPE_CHECKING:
-    from api.users.models import User
+    from api.users import User
 
 PREFIX = "TSR1"
 

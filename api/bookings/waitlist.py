@@ -32,10 +32,11 @@ from api.bookings.models import (
     WaitlistStatus,
 )
 from api.db import utcnow
+from api.events import lock_ticket_type, release_seats, reserve_seats
 from api.events import service as events_service
 
 if TYPE_CHECKING:
-    from api.events.models import Event, TicketType
+    from api.events import Event, TicketType
 
 
 def check_attendee_names(event: Event, names: list[str] | None, quantity: int, field: str) -> None:
@@ -77,7 +78,7 @@ async def offer(
         # Offers of one ticket type are made one transaction at a time (the row lock; SQLite
         # has one writer anyway), and the queue is read again under it, so two transactions
         # never offer to the same entry.
-        ticket_type = await capacity.lock(session, ticket_type_id=ticket_type_id)
+        ticket_type = await lock_ticket_type(session, ticket_type_id=ticket_type_id)
         waiting = list(
             await session.scalars(queue.limit(500).execution_options(populate_existing=True))
         )
@@ -92,7 +93,7 @@ async def offer(
         for entry in waiting:
             if too_big is not None and entry.quantity >= too_big:
                 continue
-            if not await capacity.claim(
+            if not await reserve_seats(
                 session, ticket_type_id=ticket_type_id, quantity=entry.quantity
             ):
                 too_big = entry.quantity
@@ -100,7 +101,7 @@ async def offer(
             if await _offer_to(session, entry=entry, event=event, ticket_type=ticket_type, now=now):
                 made += 1
             else:  # the person left meanwhile
-                await capacity.give_back(session, [(ticket_type_id, entry.quantity)])
+                await release_seats(session, [(ticket_type_id, entry.quantity)])
     return made
 
 
@@ -219,7 +220,7 @@ async def release_expired(
             .group_by(BookingLine.ticket_type_id)
         )
     ).all()
-    await capacity.give_back(session, [(type_id, int(count)) for type_id, count in seats])
+    await release_seats(session, [(type_id, int(count)) for type_id, count in seats])
     lapsed = await session.scalars(
         select(Booking)
         .where(Booking.id.in_(expired))

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import outbox
-from api.bookings import capacity
 from api.bookings.cancellation import cancel
 from api.bookings.errors import (
     AlreadyWaiting,
@@ -35,16 +34,17 @@ from api.bookings.queries import effective_status
 from api.bookings.schemas import WaitlistJoin
 from api.bookings.waitlist import check_attendee_names, move
 from api.db import utcnow
+from api.events import free_seats
 from api.events import service as events_service
 
 if TYPE_CHECKING:
-    from api.events.models import Event
-    from api.users.models import User
+    from api.events import Event
+    from api.users import User
 
 
 async def _free_seats(session: AsyncSession, ticket_type_id: uuid.UUID, now: datetime) -> int:
     """Seats nobody holds, counting holds that have lapsed but are not yet released."""
-    unclaimed = await capacity.unclaimed(session, ticket_type_id=ticket_type_id)
+    unclaimed = await free_seats(session, ticket_type_id=ticket_type_id)
     lapsed = await session.scalar(
         select(func.coalesce(func.sum(BookingLine.quantity), 0))
         .join(Booking, Booking.id == BookingLine.booking_id)

@@ -15,9 +15,8 @@ from api.config import Settings
 from api.events import service as events_service
 
 if TYPE_CHECKING:
-    from api.events.models import Event, TicketType
-    from api.events.schemas import TicketTypeUpdate
-    from api.users.models import User
+    from api.events import Event, TicketType, TicketTypeUpdate
+    from api.users import User
 
 
 async def cancel_event(

@@ -29,7 +29,7 @@ from api.events.schemas import DuplicateRequest, EventCreate, EventUpdate
 from api.users import service as users_service
 
 if TYPE_CHECKING:
-    from api.users.models import User
+    from api.users import User
 
 
 async def _claim_slug(session: AsyncSession, *, base: str, event_id: uuid.UUID) -> str:

@@ -12,14 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import outbox
 from api.errors import Conflict, NotFound
-from api.events.images import FileTooLarge, clean_image
+from api.events.images import CleanImage, FileTooLarge, clean_image
 from api.events.lifecycle import duplicate
 from api.events.models import Event, EventMedia
 from api.events.schemas import DuplicateRequest
 from api.storage import Storage
 
 if TYPE_CHECKING:
-    from api.users.models import User
+    from api.users import User
 
 MAX_MEDIA_PER_EVENT = 20
 
@@ -62,17 +62,39 @@ async def add(
     clean = await anyio.to_thread.run_sync(
         functools.partial(clean_image, data, max_bytes=max_bytes)
     )
-    key = f"events/{event.id}/{uuid.uuid4().hex}.{clean.extension}"
-    await storage.put(key, clean.data, clean.content_type)
+    return await _store(
+        session,
+        storage,
+        image=clean,
+        event=event,
+        actor=actor,
+        alt_text=alt_text,
+        sort_order=count or 0,
+    )
+
+
+async def _store(
+    session: AsyncSession,
+    storage: Storage,
+    *,
+    image: CleanImage,
+    event: Event,
+    actor: User,
+    alt_text: str | None,
+    sort_order: int,
+) -> EventMedia:
+    """Store a clean image's file under the event and record it (`event_media.added`)."""
+    key = f"events/{event.id}/{uuid.uuid4().hex}.{image.extension}"
+    await storage.put(key, image.data, image.content_type)
     media = EventMedia(
         event_id=event.id,
         storage_key=key,
-        content_type=clean.content_type,
-        width=clean.width,
-        height=clean.height,
-        size_bytes=len(clean.data),
+        content_type=image.content_type,
+        width=image.width,
+        height=image.height,
+        size_bytes=len(image.data),
         alt_text=alt_text,
-        sort_order=count or 0,
+        sort_order=sort_order,
         uploaded_by=actor.id,
     )
     session.add(media)
@@ -110,21 +132,22 @@ async def copy_all(
 ) -> None:
     """Give a duplicated event its own copies of the source's images."""
     for media in await list_media(session, event=source):
-        key = f"events/{target.id}/{uuid.uuid4().hex}.{media.storage_key.rsplit('.', 1)[-1]}"
-        await storage.put(key, await storage.get(media.storage_key), media.content_type)
-        copy = EventMedia(
-            event_id=target.id,
-            storage_key=key,
+        image = CleanImage(
+            data=await storage.get(media.storage_key),
             content_type=media.content_type,
+            extension=media.storage_key.rsplit(".", 1)[-1],
             width=media.width,
             height=media.height,
-            size_bytes=media.size_bytes,
+        )
+        await _store(
+            session,
+            storage,
+            image=image,
+            event=target,
+            actor=actor,
             alt_text=media.alt_text,
             sort_order=media.sort_order,
-            uploaded_by=actor.id,
         )
-        session.add(copy)
-        await outbox.record(session, "event_media.added", copy)
 
 
 async def duplicate_with_images(

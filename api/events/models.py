@@ -135,7 +135,7 @@ class TicketType(Base):
     max_per_order: Mapped[int] = mapped_column(default=10)
     sort_order: Mapped[int] = mapped_column(default=0)
     # Seats of confirmed bookings and live holds. Changed only by conditional updates in
-    # api/bookings, never read-then-written, and never above `quantity` (a CHECK says so).
+    # api/events/seats.py, never read-then-written, and never above `quantity` (a CHECK says so).
     reserved: Mapped[int] = mapped_column(default=0, server_default="0")
     # Tax on this ticket: a rate in basis points, included in the price or added on top.
     tax_name: Mapped[str | None] = mapped_column(String(50))

@@ -20,7 +20,7 @@ from api.events.schemas import EventSort
 from api.users import service as users_service
 
 if TYPE_CHECKING:
-    from api.users.models import User
+    from api.users import User
 
 SEARCH_ONLY_SORTS = (EventSort.relevance, EventSort.popularity)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, HttpUrl, model_validator
 
 from api.events.examples import (
     CATEGORY_ID,
@@ -17,8 +17,8 @@ from api.events.examples import (
     VENUE_EXAMPLE,
 )
 from api.events.models import EventStatus, Visibility
-from api.inputs import Input, Patch
-from api.users.schemas import TimeZone
+from api.inputs import Input, Patch, example
+from api.users import TimeZone
 
 Title = Annotated[str, Field(min_length=3, max_length=200)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR", "USD"])]
@@ -41,28 +41,20 @@ class Venue(_Strict):
 
 
 class CategoryCreate(_Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"name": "Jazz & Blues", "description": "Live jazz, blues and soul"}]
-        }
-    )
+    model_config = example({"name": "Jazz & Blues", "description": "Live jazz, blues and soul"})
 
     name: Annotated[str, Field(min_length=2, max_length=100)]
     description: Annotated[str, Field(max_length=1000)] | None = None
 
 
 class CategoryOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": CATEGORY_ID,
-                    "name": "Jazz & Blues",
-                    "slug": "jazz-blues",
-                    "description": "Live jazz, blues and soul",
-                    "upcoming_events": 12,
-                }
-            ]
+    model_config = example(
+        {
+            "id": CATEGORY_ID,
+            "name": "Jazz & Blues",
+            "slug": "jazz-blues",
+            "description": "Live jazz, blues and soul",
+            "upcoming_events": 12,
         }
     )
 
@@ -89,17 +81,13 @@ def ticket_type_conflict(
 
 
 class TicketTypeFields(_Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "Standing",
-                    "price_cents": 2500,
-                    "quantity": 250,
-                    "max_per_order": 6,
-                    "tax_rate_bps": 700,
-                }
-            ]
+    model_config = example(
+        {
+            "name": "Standing",
+            "price_cents": 2500,
+            "quantity": 250,
+            "max_per_order": 6,
+            "tax_rate_bps": 700,
         }
     )
 
@@ -137,9 +125,7 @@ class TicketTypeFields(_Strict):
 
 
 class TicketTypeUpdate(Patch):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"price_cents": 2900, "quantity": 300}]}
-    )
+    model_config = example({"price_cents": 2900, "quantity": 300})
 
     clearable = frozenset({"description", "sales_start", "sales_end", "tax_name", "tax_country"})
 
@@ -159,9 +145,7 @@ class TicketTypeUpdate(Patch):
 
 
 class TicketTypeOut(BaseModel):
-    model_config = ConfigDict(
-        from_attributes=True, json_schema_extra={"examples": [TICKET_TYPE_EXAMPLE]}
-    )
+    model_config = example(TICKET_TYPE_EXAMPLE, from_attributes=True)
 
     id: uuid.UUID
     event_id: uuid.UUID
@@ -181,21 +165,17 @@ class TicketTypeOut(BaseModel):
 
 
 class EventCreate(_Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "title": "Harbour Jazz Night",
-                    "description": "Three bands, one stage by the **Elbe**.",
-                    "tags": ["jazz", "live music"],
-                    "venue": VENUE_EXAMPLE,
-                    "starts_at": "2027-06-12T19:30:00+02:00",
-                    "ends_at": "2027-06-12T23:00:00+02:00",
-                    "timezone": "Europe/Berlin",
-                    "capacity": 300,
-                    "currency": "EUR",
-                }
-            ]
+    model_config = example(
+        {
+            "title": "Harbour Jazz Night",
+            "description": "Three bands, one stage by the **Elbe**.",
+            "tags": ["jazz", "live music"],
+            "venue": VENUE_EXAMPLE,
+            "starts_at": "2027-06-12T19:30:00+02:00",
+            "ends_at": "2027-06-12T23:00:00+02:00",
+            "timezone": "Europe/Berlin",
+            "capacity": 300,
+            "currency": "EUR",
         }
     )
 
@@ -238,11 +218,7 @@ class EventCreate(_Strict):
 class EventUpdate(Patch):
     """Fields that may change; what may change after publishing is checked by the service."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"title": "Harbour Jazz Night: Summer Edition", "capacity": 350}]
-        }
-    )
+    model_config = example({"title": "Harbour Jazz Night: Summer Edition", "capacity": 350})
 
     clearable = frozenset({"category_id", "venue", "online_url", "attendee_cancellation_hours"})
 
@@ -266,7 +242,7 @@ class EventUpdate(Patch):
 
 
 class EventOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [EVENT_EXAMPLE]})
+    model_config = example(EVENT_EXAMPLE)
 
     id: uuid.UUID
     slug: str
@@ -317,15 +293,11 @@ class EventSales(BaseModel):
 
 
 class EventPage(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "items": [EVENT_EXAMPLE],
-                    "next_cursor": "MjAyNy0wNi0xMlQxNzozMDowMFo",
-                    "total": 37,
-                }
-            ]
+    model_config = example(
+        {
+            "items": [EVENT_EXAMPLE],
+            "next_cursor": "MjAyNy0wNi0xMlQxNzozMDowMFo",
+            "total": 37,
         }
     )
 
@@ -343,41 +315,31 @@ class EventPage(BaseModel):
 
 
 class CancelRequest(_Strict):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"reason": "The headliner is ill; every ticket is refunded in full."}]
-        }
-    )
+    model_config = example({"reason": "The headliner is ill; every ticket is refunded in full."})
 
     reason: Annotated[str, Field(min_length=3, max_length=1000)]
 
 
 class DuplicateRequest(_Strict):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"shift_days": 7, "title": "Harbour Jazz Night: Encore"}]}
-    )
+    model_config = example({"shift_days": 7, "title": "Harbour Jazz Night: Encore"})
 
     shift_days: Annotated[int, Field(ge=-3650, le=3650, description="Move the copy's dates")] = 0
     title: Title | None = None
 
 
 class MediaOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "e4b7c2d9-0a1f-4e3b-8c6d-5f2a9b1e7c30",
-                    "event_id": EVENT_ID,
-                    "url": "https://media.tessera.example/events/3f1c6d2e/stage.webp",
-                    "content_type": "image/webp",
-                    "width": 1600,
-                    "height": 900,
-                    "size_bytes": 184320,
-                    "alt_text": "The band on stage at the Fischauktionshalle",
-                    "sort_order": 0,
-                    "created_at": "2027-02-19T11:02:00+01:00",
-                }
-            ]
+    model_config = example(
+        {
+            "id": "e4b7c2d9-0a1f-4e3b-8c6d-5f2a9b1e7c30",
+            "event_id": EVENT_ID,
+            "url": "https://media.tessera.example/events/3f1c6d2e/stage.webp",
+            "content_type": "image/webp",
+            "width": 1600,
+            "height": 900,
+            "size_bytes": 184320,
+            "alt_text": "The band on stage at the Fischauktionshalle",
+            "sort_order": 0,
+            "created_at": "2027-02-19T11:02:00+01:00",
         }
     )
 

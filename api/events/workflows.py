@@ -18,7 +18,7 @@ from api.events.models import Event, TicketType
 from api.events.schemas import TicketTypeUpdate
 
 if TYPE_CHECKING:
-    from api.users.models import User
+    from api.users import User
 
 
 class EventWorkflows(Protocol):

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.bookings import BookingStatus
 from api.bookings import service as bookings_service
-from api.bookings.models import BookingStatus
 from api.config import Settings
-from api.events.models import Event
+from api.events import Event
 from api.notifications import catalogue
 from api.notifications.causes import (
     Cause,

@@ -3,7 +3,7 @@
 Bundled templates are the defaults: an admin's template for the same trigger, channel and
 locale (see the admin endpoints) replaces them. Every trigger has a bundled English template on
 each of its channels; German ones exist for the messages people see most. The wording itself
-is in the `wording` package, one module per family of triggers.
+is data in the `wording` package, one TOML file per family of triggers.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.notifications.models import Category, Channel
-from api.notifications.wording import Trigger, Wording, account, bookings, events
+from api.notifications.wording import TRIGGERS, Trigger, Wording
 
 __all__ = [
     "ALL_CHANNELS",
@@ -70,9 +70,6 @@ CATEGORIES: dict[Category, CategoryRules] = {
         description="New events from organizers you booked with (only if you opt in)",
     ),
 }
-
-
-TRIGGERS: dict[str, Trigger] = account.TRIGGERS | bookings.TRIGGERS | events.TRIGGERS
 
 
 def channels_of(trigger: str) -> tuple[Channel, ...]:

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import Settings
+from api.events import Event
 from api.events import service as events_service
-from api.events.models import Event
 from api.notifications.models import Channel
-from api.users.models import User
+from api.users import User
 
 
 @dataclass

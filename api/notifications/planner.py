@@ -23,8 +23,8 @@ from api.notifications.causes import Cause
 from api.notifications.models import Channel, Notification, PushSubscription
 from api.notifications.preferences import enabled_for
 from api.outbox import OutboxEvent
+from api.users import User, UserStatus
 from api.users import service as users_service
-from api.users.models import User, UserStatus
 
 ACCOUNT_EVENTS = (EVENT_TYPE,)
 EVENT_TRIGGERS = (

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.inputs import Input, Patch
+from api.inputs import Input, Patch, example
 from api.notifications.models import Category, Channel, NotificationStatus
 
 TEMPLATE_TEXT = "Hallo {{ name }},\n\ndu bist dabei: {{ event_title }}. Deine Tickets hängen an."
@@ -39,12 +39,8 @@ class PreferenceChange(Input):
 
 
 class PreferencesUpdate(Input):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"preferences": [{"category": "marketing", "channel": "email", "enabled": False}]}
-            ]
-        }
+    model_config = example(
+        {"preferences": [{"category": "marketing", "channel": "email", "enabled": False}]}
     )
 
     preferences: list[PreferenceChange] = Field(min_length=1, max_length=50)
@@ -81,20 +77,16 @@ class PushKeys(Input):
 class PushSubscriptionIn(BaseModel):
     """What the browser's PushManager.subscribe() gives (PushSubscription.toJSON())."""
 
-    model_config = ConfigDict(
-        extra="ignore",
-        json_schema_extra={
-            "examples": [
-                {
-                    "endpoint": "https://fcm.googleapis.com/fcm/send/dQw4w9WgXcQ:APA91bH8kX2",
-                    "keys": {
-                        "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u"
-                        "-Ts1XbjhazAkj7I99e8QcYP7DkM",
-                        "auth": "tBHItJI5svbpez7KI4CCXg",
-                    },
-                }
-            ]
+    model_config = example(
+        {
+            "endpoint": "https://fcm.googleapis.com/fcm/send/dQw4w9WgXcQ:APA91bH8kX2",
+            "keys": {
+                "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u"
+                "-Ts1XbjhazAkj7I99e8QcYP7DkM",
+                "auth": "tBHItJI5svbpez7KI4CCXg",
+            },
         },
+        extra="ignore",
     )
 
     endpoint: str = Field(min_length=10, max_length=2048, pattern=r"^https?://")
@@ -119,17 +111,13 @@ class Unsubscribed(BaseModel):
 
 
 class TemplateIn(Input):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "trigger": "booking_confirmed",
-                    "channel": "email",
-                    "locale": "de",
-                    "subject": "Deine Tickets für {{ event_title }}",
-                    "text_body": TEMPLATE_TEXT,
-                }
-            ]
+    model_config = example(
+        {
+            "trigger": "booking_confirmed",
+            "channel": "email",
+            "locale": "de",
+            "subject": "Deine Tickets für {{ event_title }}",
+            "text_body": TEMPLATE_TEXT,
         }
     )
 
@@ -145,11 +133,7 @@ class TemplateIn(Input):
 
 
 class TemplateUpdate(Patch):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"subject": "Deine Tickets für {{ event_title }}", "weight": 3}]
-        }
-    )
+    model_config = example({"subject": "Deine Tickets für {{ event_title }}", "weight": 3})
 
     clearable = frozenset({"html_body"})
 
@@ -161,27 +145,23 @@ class TemplateUpdate(Patch):
 
 
 class TemplateOut(BaseModel):
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "0d4c8b2a-6e1f-4a9d-b7c3-5e2f8a1d9c46",
-                    "trigger": "booking_confirmed",
-                    "channel": "email",
-                    "locale": "de",
-                    "variant": "default",
-                    "weight": 1,
-                    "active": True,
-                    "subject": "Deine Tickets für {{ event_title }}",
-                    "text_body": TEMPLATE_TEXT,
-                    "html_body": "<p>Hallo {{ name }},</p><p>du bist dabei: {{ event_title }}.</p>",
-                    "version": 2,
-                    "created_at": "2027-01-10T09:00:00+01:00",
-                    "updated_at": "2027-03-04T15:30:00+01:00",
-                }
-            ]
+    model_config = example(
+        {
+            "id": "0d4c8b2a-6e1f-4a9d-b7c3-5e2f8a1d9c46",
+            "trigger": "booking_confirmed",
+            "channel": "email",
+            "locale": "de",
+            "variant": "default",
+            "weight": 1,
+            "active": True,
+            "subject": "Deine Tickets für {{ event_title }}",
+            "text_body": TEMPLATE_TEXT,
+            "html_body": "<p>Hallo {{ name }},</p><p>du bist dabei: {{ event_title }}.</p>",
+            "version": 2,
+            "created_at": "2027-01-10T09:00:00+01:00",
+            "updated_at": "2027-03-04T15:30:00+01:00",
         },
+        from_attributes=True,
     )
 
     id: uuid.UUID
@@ -236,11 +216,7 @@ class TemplateCatalogue(BaseModel):
 
 
 class PreviewIn(Input):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"trigger": "booking_confirmed", "channel": "email", "locale": "de"}]
-        }
-    )
+    model_config = example({"trigger": "booking_confirmed", "channel": "email", "locale": "de"})
 
     trigger: str = Field(min_length=1, max_length=50)
     channel: Channel

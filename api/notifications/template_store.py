@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -50,6 +50,8 @@ def _check_template(
 
 @dataclass(frozen=True)
 class TemplateDraft:
+    """A new template, its fields named as `NotificationTemplate` names them."""
+
     trigger: str
     channel: Channel
     locale: str
@@ -66,18 +68,7 @@ async def create_template(
 ) -> NotificationTemplate:
     """A new template in the caller's transaction."""
     _check_template(draft.trigger, draft.channel, draft.subject, draft.text_body, draft.html_body)
-    template = NotificationTemplate(
-        trigger=draft.trigger,
-        channel=draft.channel,
-        locale=draft.locale,
-        variant=draft.variant,
-        weight=draft.weight,
-        active=draft.active,
-        subject=draft.subject,
-        text_body=draft.text_body,
-        html_body=draft.html_body,
-        updated_by=actor_id,
-    )
+    template = NotificationTemplate(**asdict(draft), updated_by=actor_id)
     session.add(template)
     try:
         async with session.begin_nested():
@@ -102,17 +93,17 @@ async def add_template(
     return template
 
 
+# What each version of a template keeps: all that an admin can change.
+_VERSIONED = ("weight", "active", "subject", "text_body", "html_body")
+
+
 def _snapshot(session: AsyncSession, template: NotificationTemplate, actor_id: uuid.UUID) -> None:
     session.add(
         NotificationTemplateVersion(
             template_id=template.id,
             version=template.version,
-            weight=template.weight,
-            active=template.active,
-            subject=template.subject,
-            text_body=template.text_body,
-            html_body=template.html_body,
             created_by=actor_id,
+            **{name: getattr(template, name) for name in _VERSIONED},
         )
     )
 

@@ -10,7 +10,7 @@ from api import outbox
 from api.config import Settings
 from api.payments.errors import NotAnOrganizer
 from api.payments.models import OrganizerFee, Payment, PaymentStatus
-from api.users.models import Role, User
+from api.users import Role, User
 
 
 def platform_fee(amount_cents: int, *, bps: int, fixed_cents: int) -> int:

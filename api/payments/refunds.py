@@ -26,7 +26,7 @@ from api.payments.models import (
     RefundStatus,
 )
 from api.payments.providers import PaymentProvider, ProviderRefund
-from api.users.models import Role, User
+from api.users import Role, User
 
 
 def may_refund(payment: Payment, actor: User) -> bool:

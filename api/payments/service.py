@@ -36,7 +36,7 @@ from api.payments.providers import ProviderPayment
 from api.payments.refunds import REFUND_TRIGGERS as REFUND_TRIGGERS
 from api.payments.refunds import refund_cancelled_bookings as refund_cancelled_bookings
 from api.payments.refunds import request_refund as request_refund
-from api.users.models import Role, User
+from api.users import Role, User
 
 FINAL = (PaymentStatus.succeeded, PaymentStatus.failed)
 # A payment still `pending` this long after it was recorded was left by a crash, not by a

@@ -31,8 +31,9 @@ from api.payments.providers import (
     StripeProvider,
     WebhookSource,
 )
+from api.payments.providers.base import PaymentRequest
+from api.users import User
 from api.users import service as users_service
-from api.users.models import User
 
 Providers = dict[str, PaymentProvider]
 
@@ -55,16 +56,16 @@ async def take_payment(
         raise ProviderNotConfigured(f"Payments through {name} are off.", field="provider")
     chosen.check(payment_method)
     payment = await service.start(session, booking_id=booking_id, payer=payer, provider=chosen.name)
-    payment_id, amount, currency = payment.id, payment.amount_cents, payment.currency
-    metadata = {"booking_id": str(payment.booking_id), "event_id": str(payment.event_id)}
-    await session.commit()  # recorded before the provider hears of it
-    result = await chosen.create(
-        amount_cents=amount,
-        currency=currency,
+    payment_id = payment.id
+    request = PaymentRequest(
+        amount_cents=payment.amount_cents,
+        currency=payment.currency,
         payment_method=payment_method,
         idempotency_key=str(payment_id),
-        metadata=metadata,
+        metadata={"booking_id": str(payment.booking_id), "event_id": str(payment.event_id)},
     )
+    await session.commit()  # recorded before the provider hears of it
+    result = await chosen.create(request)
     return await service.apply(session, settings, payment_id=payment_id, result=result)
 
 

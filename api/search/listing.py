@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,6 +14,7 @@ from api.config import Settings
 from api.events import service as events_service
 from api.search.service import (
     EventSearch,
+    RecordedSearch,
     backend_for,
     decode_cursor,
     encode_cursor,
@@ -24,7 +25,7 @@ from api.search.service import (
 from search.backend import GeoFilter
 
 if TYPE_CHECKING:
-    from api.events.models import Event
+    from api.events import Event
 
 
 @dataclass(frozen=True)
@@ -45,19 +46,6 @@ class ListedEvent:
     event: Event
     highlights: dict[str, str] | None = None
     click_url: str | None = None
-
-
-@dataclass(frozen=True)
-class RecordedSearch:
-    """What the analytics learn of a search (`search.performed`)."""
-
-    search_id: uuid.UUID
-    text: str
-    filters: dict[str, Any]
-    sort: str
-    page: int
-    total: int
-    result_ids: list[str]
 
 
 @dataclass(frozen=True)
@@ -137,16 +125,5 @@ async def record_search_apart(
 ) -> None:
     """Record a search in a transaction of its own (after the page has gone out)."""
     async with sessions() as session:
-        await record_search(
-            session,
-            search_id=search.search_id,
-            text=search.text,
-            filters=search.filters,
-            sort=search.sort,
-            page=search.page,
-            total=search.total,
-            result_ids=search.result_ids,
-            user_id=user_id,
-            visitor_id=visitor_id,
-        )
+        await record_search(session, search, user_id=user_id, visitor_id=visitor_id)
         await session.commit()

@@ -29,7 +29,7 @@ from contracts.snapshot import Build
 from search.backend import SearchBackend, SearchFilters, SearchQuery, SortOrder
 
 if TYPE_CHECKING:
-    from api.events.models import Event
+    from api.events import Event
 
 CANDIDATES_PER_GROUP = 3  # fetch this many times the limit from each group, before filtering
 

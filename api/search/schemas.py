@@ -6,10 +6,10 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from api.events.schemas import EventOut
-from api.inputs import Input
+from api.events import EventOut
+from api.inputs import Input, example
 
 
 class SuggestionOut(BaseModel):
@@ -23,15 +23,11 @@ class SuggestionList(BaseModel):
 
 
 class ClickIn(Input):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "search_id": "c7e1f3a5-2b4d-4f6e-9a8b-0c1d2e3f4a5b",
-                    "event_id": "3f1c6d2e-8a4b-4c1e-9f7a-2b5d0c9e1a77",
-                    "position": 1,
-                }
-            ]
+    model_config = example(
+        {
+            "search_id": "c7e1f3a5-2b4d-4f6e-9a8b-0c1d2e3f4a5b",
+            "event_id": "3f1c6d2e-8a4b-4c1e-9f7a-2b5d0c9e1a77",
+            "position": 1,
         }
     )
 

@@ -37,7 +37,7 @@ from search.backend import SearchUnavailable as BackendUnavailable
 from search.factory import make_backend
 
 if TYPE_CHECKING:
-    from api.events.models import Event
+    from api.events import Event
 
 T = TypeVar("T")
 _BACKENDS: dict[tuple[Any, ...], SearchBackend] = {}
@@ -177,34 +177,42 @@ async def search_events(
     )
 
 
+@dataclass(frozen=True)
+class RecordedSearch:
+    """What the analytics learn of a search (`search.performed`)."""
+
+    search_id: uuid.UUID
+    text: str
+    filters: dict[str, Any]
+    sort: str
+    page: int
+    total: int
+    result_ids: list[str]
+
+
 async def record_search(
     session: AsyncSession,
+    search: RecordedSearch,
     *,
-    search_id: uuid.UUID,
-    text: str,
-    filters: dict[str, Any],
-    sort: str,
-    page: int,
-    total: int,
-    result_ids: list[str],
     user_id: uuid.UUID | None,
     visitor_id: str | None,
 ) -> None:
     """A behaviour event for the search analytics (`search.performed`)."""
+    search_id = str(search.search_id)
     await outbox.emit(
         session,
         "search.performed",
         entity="search",
-        entity_id=str(search_id),
+        entity_id=search_id,
         payload={
-            "search_id": str(search_id),
-            "query": text,
-            "normalized_query": normalize(text),
-            "filters": filters,
-            "sort": sort,
-            "page": page,
-            "result_count": total,
-            "result_ids": result_ids,
+            "search_id": search_id,
+            "query": search.text,
+            "normalized_query": normalize(search.text),
+            "filters": search.filters,
+            "sort": search.sort,
+            "page": search.page,
+            "result_count": search.total,
+            "result_ids": search.result_ids,
             "user_id": str(user_id) if user_id else None,
             "visitor_id": visitor_id,
             "searched_at": utcnow().isoformat(),

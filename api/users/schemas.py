@@ -8,10 +8,10 @@ import zoneinfo
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, Field, HttpUrl
 from pydantic.config import JsonDict
 
-from api.inputs import Input, Patch
+from api.inputs import Input, Patch, example
 from api.users.models import Role, User, UserStatus
 
 _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -66,20 +66,16 @@ USER_PROFILE_EXAMPLE: JsonDict = {
 class UserPublic(BaseModel):
     """What anyone signed in may see of another user."""
 
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "7a2e9c41-5b3d-4f8e-a1c6-0d9b8e7f6a52",
-                    "display_name": "Elbe Live Events",
-                    "bio": "Concerts by the water in Hamburg since 2019.",
-                    "avatar_url": None,
-                    "role": "organizer",
-                    "created_at": "2026-11-03T14:20:00+01:00",
-                }
-            ]
+    model_config = example(
+        {
+            "id": "7a2e9c41-5b3d-4f8e-a1c6-0d9b8e7f6a52",
+            "display_name": "Elbe Live Events",
+            "bio": "Concerts by the water in Hamburg since 2019.",
+            "avatar_url": None,
+            "role": "organizer",
+            "created_at": "2026-11-03T14:20:00+01:00",
         },
+        from_attributes=True,
     )
 
     id: uuid.UUID
@@ -93,9 +89,7 @@ class UserPublic(BaseModel):
 class UserProfile(BaseModel):
     """A user's own view of their account."""
 
-    model_config = ConfigDict(
-        from_attributes=True, json_schema_extra={"examples": [USER_PROFILE_EXAMPLE]}
-    )
+    model_config = example(USER_PROFILE_EXAMPLE, from_attributes=True)
 
     id: uuid.UUID
     email: str
@@ -118,12 +112,8 @@ class UserProfile(BaseModel):
 class ProfileUpdate(Patch):
     """Fields a user may change; anything else (role, status, email) is refused."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"display_name": "Anna S.", "bio": "Jazz lover from Hamburg.", "locale": "de-DE"}
-            ]
-        }
+    model_config = example(
+        {"display_name": "Anna S.", "bio": "Jazz lover from Hamburg.", "locale": "de-DE"}
     )
 
     clearable = frozenset({"display_name", "bio", "avatar_url", "phone"})
@@ -140,9 +130,7 @@ class ProfileUpdate(Patch):
 class AdminUser(UserProfile):
     """An admin's view of an account."""
 
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{**USER_PROFILE_EXAMPLE, "deleted_at": None}]}
-    )
+    model_config = example({**USER_PROFILE_EXAMPLE, "deleted_at": None})
 
     deleted_at: datetime | None
 
@@ -155,13 +143,13 @@ class UserPage(BaseModel):
 
 
 class RoleChange(Input):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "organizer"}]})
+    model_config = example({"role": "organizer"})
 
     role: Role
 
 
 class StatusChange(Input):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "suspended"}]})
+    model_config = example({"status": "suspended"})
 
     status: Annotated[UserStatus, Field(description="active or suspended; deletion is DELETE")]
 

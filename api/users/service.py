@@ -1,4 +1,4 @@
-"""Users: accounts, profiles and what admins do to them. Callers commit."""
+"""Users: accounts, profiles and what admins do to them. The request's unit of work commits."""
 
 from __future__ import annotations
 
@@ -244,14 +244,7 @@ async def change_role(session: AsyncSession, *, actor: User, user: User, role: R
     if user.role != role:
         old = user.role
         user.role = role
-        await outbox.record(session, "user.role_changed", user)
-        await audit.record(
-            session,
-            "user.role_changed",
-            target_type="user",
-            target_id=user.id,
-            details={"from": old.value, "to": role.value},
-        )
+        await _announce_change(session, "user.role_changed", user, old=old, new=role)
     return user
 
 
@@ -269,15 +262,22 @@ async def change_status(
         user.status = status
         if status == UserStatus.suspended:
             user.tokens_valid_after = utcnow()
-        await outbox.record(session, "user.status_changed", user)
-        await audit.record(
-            session,
-            "user.status_changed",
-            target_type="user",
-            target_id=user.id,
-            details={"from": old.value, "to": status.value},
-        )
+        await _announce_change(session, "user.status_changed", user, old=old, new=status)
     return user
+
+
+async def _announce_change(
+    session: AsyncSession, kind: str, user: User, *, old: Role | UserStatus, new: Role | UserStatus
+) -> None:
+    """An admin changed a user's role or status: announced, and kept in the audit log."""
+    await outbox.record(session, kind, user)
+    await audit.record(
+        session,
+        kind,
+        target_type="user",
+        target_id=user.id,
+        details={"from": old.value, "to": new.value},
+    )
 
 
 async def erase(session: AsyncSession, *, actor: User, user: User) -> User:

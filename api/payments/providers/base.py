@@ -14,6 +14,18 @@ from api.payments.models import PaymentStatus, RefundStatus
 
 
 @dataclass(frozen=True)
+class PaymentRequest:
+    """A payment to ask a provider for. `idempotency_key` is our payment id: asked again, the
+    provider answers with the payment it made the first time."""
+
+    amount_cents: int
+    currency: str
+    payment_method: str
+    idempotency_key: str
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
 class ProviderPayment:
     """A provider's payment as it stands now."""
 
@@ -43,15 +55,7 @@ class PaymentProvider(Protocol):
     def check(self, payment_method: str) -> None:
         """Refuse (422) a payment method this provider cannot take, before anything is recorded."""
 
-    async def create(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        payment_method: str,
-        idempotency_key: str,
-        metadata: dict[str, str],
-    ) -> ProviderPayment: ...
+    async def create(self, request: PaymentRequest) -> ProviderPayment: ...
 
     async def retrieve(self, ref: str) -> ProviderPayment: ...
 

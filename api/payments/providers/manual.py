@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from api.payments.errors import UnknownManualMethod
 from api.payments.models import PaymentStatus, RefundStatus
-from api.payments.providers.base import ProviderPayment, ProviderRefund
+from api.payments.providers.base import PaymentRequest, ProviderPayment, ProviderRefund
 
 MANUAL_METHODS = {
     "bank_transfer": "Transfer the amount to the organizer's account with the reference shown.",
@@ -25,25 +25,18 @@ class ManualProvider:
                 field="payment_method",
             )
 
-    async def create(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        payment_method: str,
-        idempotency_key: str,
-        metadata: dict[str, str],
-    ) -> ProviderPayment:
-        self.check(payment_method)
-        reference = f"TSR-{idempotency_key[:8].upper()}"
+    async def create(self, request: PaymentRequest) -> ProviderPayment:
+        method = request.payment_method
+        self.check(method)
+        reference = f"TSR-{request.idempotency_key[:8].upper()}"
         return ProviderPayment(
-            ref=f"manual_{idempotency_key}",
+            ref=f"manual_{request.idempotency_key}",
             status=PaymentStatus.processing,
-            method=payment_method,
+            method=method,
             next_action={
-                "type": payment_method,
+                "type": method,
                 "reference": reference,
-                "instructions": MANUAL_METHODS[payment_method],
+                "instructions": MANUAL_METHODS[method],
             },
         )
 

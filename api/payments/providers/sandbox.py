@@ -19,7 +19,7 @@ from api.payments.models import (
     SandboxIntent,
     SandboxRefund,
 )
-from api.payments.providers.base import ProviderPayment, ProviderRefund
+from api.payments.providers.base import PaymentRequest, ProviderPayment, ProviderRefund
 from api.payments.providers.sandbox_cards import FAILURES, find_test_card, stripe_card_fee
 from api.payments.providers.sandbox_delivery import deliver_events
 
@@ -102,33 +102,25 @@ class SandboxProvider:
             },
         )
 
-    async def create(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        payment_method: str,
-        idempotency_key: str,
-        metadata: dict[str, str],
-    ) -> ProviderPayment:
-        card = find_test_card(payment_method)
+    async def create(self, request: PaymentRequest) -> ProviderPayment:
+        key, card = request.idempotency_key, find_test_card(request.payment_method)
         if card.outcome in ("succeeded", "requires_action", "processing"):
             status, failure = PaymentStatus(card.outcome), None
         else:
             status, failure = PaymentStatus.failed, card.outcome
         async with self._sessions() as session:
-            existing = await self._by_key(session, idempotency_key)
+            existing = await self._by_key(session, key)
             if existing is not None:
                 return self._view(existing)
             intent = SandboxIntent(
                 id=f"pi_sandbox_{secrets.token_hex(12)}",
-                idempotency_key=idempotency_key,
-                amount_cents=amount_cents,
-                currency=currency,
+                idempotency_key=key,
+                amount_cents=request.amount_cents,
+                currency=request.currency,
                 status=status.value,
                 card=card.token,
                 failure_code=failure,
-                extra={"metadata": metadata, "secret": secrets.token_hex(12)},
+                extra={"metadata": request.metadata, "secret": secrets.token_hex(12)},
                 settles_at=utcnow() + self._settle_after if card.later else None,
             )
             session.add(intent)
@@ -137,7 +129,7 @@ class SandboxProvider:
                 await session.commit()
             except IntegrityError:  # the same key, concurrently: the first one stands
                 await session.rollback()
-                existing = await self._by_key(session, idempotency_key)
+                existing = await self._by_key(session, key)
                 assert existing is not None
                 return self._view(existing)
             return self._view(intent)

@@ -10,7 +10,7 @@ import stripe
 
 from api.payments.errors import UnknownStripeMethod
 from api.payments.models import PaymentStatus, RefundStatus
-from api.payments.providers.base import ProviderPayment, ProviderRefund
+from api.payments.providers.base import PaymentRequest, ProviderPayment, ProviderRefund
 
 
 class StripeProvider:
@@ -75,26 +75,18 @@ class StripeProvider:
             ),
         )
 
-    async def create(
-        self,
-        *,
-        amount_cents: int,
-        currency: str,
-        payment_method: str,
-        idempotency_key: str,
-        metadata: dict[str, str],
-    ) -> ProviderPayment:
+    async def create(self, request: PaymentRequest) -> ProviderPayment:
         try:
             intent = await self._client.v1.payment_intents.create_async(
                 {
-                    "amount": amount_cents,
-                    "currency": currency.lower(),
-                    "payment_method": payment_method,
+                    "amount": request.amount_cents,
+                    "currency": request.currency.lower(),
+                    "payment_method": request.payment_method,
                     "confirm": True,
                     "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
-                    "metadata": metadata,
+                    "metadata": request.metadata,
                 },
-                {"idempotency_key": idempotency_key},
+                {"idempotency_key": request.idempotency_key},
             )
         except stripe.CardError as exc:
             body: dict[str, Any] = exc.json_body if isinstance(exc.json_body, dict) else {}
