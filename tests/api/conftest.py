@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy import delete
@@ -57,3 +60,19 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def api(app: FastAPI, client: httpx.AsyncClient) -> Api:
     return Api(app, client)
+
+
+@pytest.fixture
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """The test's app served by uvicorn on a loopback port (its lifespan is already running).
+    The socket listens before uvicorn starts, so early connections wait in its backlog."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_config=None))
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+    listener.close()

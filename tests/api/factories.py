@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from api.notifications import worker
 from api.outbox import OutboxEvent
 from api.users import service as users
 from api.users.models import Role
+from pipelines import ingest, search_index
+from search.factory import make_backend
 from tests.settle import settled_async
 
 DEFAULT_PASSWORD = "violet-kettle-harbour-42"
@@ -129,6 +132,23 @@ class Api:
     async def outbox_settled(self) -> None:
         """Wait until every outbox row written so far is readable by consumers (tests/settle.py)."""
         await settled_async(self.app.state.engine)
+
+    async def sync_search_index(self) -> search_index.SyncResult:
+        """What the pipelines' search sensor runs: the outbox since the cursor into the index."""
+        await self.outbox_settled()
+        settings = self.settings
+        engine = ingest.make_oltp_engine(settings.database_url)
+        backend = make_backend("tantivy", index_dir=settings.search_dir)
+        try:
+            return await asyncio.to_thread(
+                search_index.sync,
+                engine,
+                backend,
+                index_dir=settings.search_dir,
+                snapshot_dir=settings.snapshot_dir,
+            )
+        finally:
+            engine.dispose()
 
     async def deliver_notifications(self, **options: Any) -> worker.Pass:
         """One pass of the notification worker: plan what the outbox calls for and send it."""

@@ -3,22 +3,17 @@ usable by an integrator's generated client against the running API."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib
 import json
 import os
-import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from api.users.models import Role
 from tests.api.factories import Api, TestUser
@@ -95,22 +90,6 @@ def generated_client(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
         return importlib.import_module("tessera_client")
     finally:
         sys.path.remove(str(folder))
-
-
-@pytest.fixture
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """The test's app served by uvicorn on a loopback port (its lifespan is already running).
-    The socket listens before uvicorn starts, so early connections wait in its backlog."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_config=None))
-    task = asyncio.create_task(server.serve(sockets=[listener]))
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-    listener.close()
 
 
 async def test_an_integrator_books_and_pays_through_the_generated_client(

@@ -3,7 +3,6 @@ clicks, similar events and recommendations, each search and click recorded in th
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,8 +10,7 @@ from typing import Any
 import pytest
 
 from api.users.models import Role
-from pipelines import ingest, search_index
-from search.factory import make_backend
+from pipelines import search_index
 from tests.api.factories import Api, TestUser
 from tests.api.test_bookings import _book
 from tests.api.test_events import event_body, published_event, ticket_body
@@ -24,21 +22,7 @@ def settings_overrides() -> dict[str, object]:
 
 
 async def sync_index(api: Api) -> search_index.SyncResult:
-    """What the pipelines' search sensor runs: the outbox since the cursor into the index."""
-    await api.outbox_settled()
-    settings = api.settings
-    engine = ingest.make_oltp_engine(settings.database_url)
-    backend = make_backend("tantivy", index_dir=settings.search_dir)
-    try:
-        return await asyncio.to_thread(
-            search_index.sync,
-            engine,
-            backend,
-            index_dir=settings.search_dir,
-            snapshot_dir=settings.snapshot_dir,
-        )
-    finally:
-        engine.dispose()
+    return await api.sync_search_index()
 
 
 def berlin(**overrides: Any) -> dict[str, Any]:
