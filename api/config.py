@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     jwt_audience: str = "tessera-api"
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
     refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=3600)
+    # The pages' session cookie: an access token bound to a server-side session, checked on
+    # every request, so signing out (everywhere) ends it at once.
+    browser_session_ttl_seconds: int = Field(default=14 * 86_400, ge=3600)
     email_token_ttl_seconds: int = Field(default=48 * 3600, ge=300)
     reset_token_ttl_seconds: int = Field(default=3600, ge=300)
     phone_code_ttl_seconds: int = Field(default=600, ge=60)

@@ -66,17 +66,7 @@ async def register(
     if (replay := await idempotency.replay(session)) is not None:
         return replay
     await limiter.hit("register-ip", _ip(request), settings.rate_limit_register_ip)
-    result = await service.register(
-        session,
-        settings,
-        checker,
-        email=str(body.email),
-        password=body.password,
-        full_name=body.full_name,
-        phone=body.phone,
-        locale=body.locale,
-        timezone=body.timezone,
-    )
+    result = await service.register(session, settings, checker, body)
     return await idempotency.respond(session, result, status_code=status.HTTP_202_ACCEPTED)
 
 

@@ -21,7 +21,7 @@ from api.auth.errors import (
 )
 from api.auth.models import AuthSession, RefreshToken, TokenPurpose, UserToken
 from api.auth.passwords import PasswordCheck
-from api.auth.schemas import Accepted, TokenPair
+from api.auth.schemas import Accepted, RegisterRequest, TokenPair
 from api.config import Settings
 from api.db import utcnow
 from api.message_requests import request_message
@@ -42,18 +42,10 @@ def check_password_policy(settings: Settings, password: str, *, email: str | Non
 
 
 async def register(
-    session: AsyncSession,
-    settings: Settings,
-    checker: PasswordCheck,
-    *,
-    email: str,
-    password: str,
-    full_name: str,
-    phone: str | None,
-    locale: str,
-    timezone: str,
+    session: AsyncSession, settings: Settings, checker: PasswordCheck, form: RegisterRequest
 ) -> Accepted:
     """Create the account and send a confirmation link; a known email gets a notice instead."""
+    email, password = str(form.email), form.password
     check_password_policy(settings, password, email=email)
     password_hash = await checker.hash(password)  # hashed either way, so both paths take as long
     existing = await users.get_by_email(session, email=email)
@@ -73,11 +65,11 @@ async def register(
         user = await users.create(
             session,
             email=email,
-            full_name=full_name,
+            full_name=form.full_name,
             password_hash=password_hash,
-            phone=phone,
-            locale=locale,
-            timezone=timezone,
+            phone=form.phone,
+            locale=form.locale,
+            timezone=form.timezone,
         )
     except EmailTaken:  # a concurrent sign-up with the same address won the race
         return REGISTER_ACCEPTED
@@ -144,6 +136,15 @@ async def login(
     ip: str | None,
 ) -> TokenPair:
     """Check the password and open a session; unknown emails fail exactly like wrong passwords."""
+    user = await check_credentials(session, checker, email=email, password=password)
+    return await open_session(session, settings, user=user, user_agent=user_agent, ip=ip)
+
+
+async def check_credentials(
+    session: AsyncSession, checker: PasswordCheck, *, email: str, password: str
+) -> User:
+    """The active account this email and password belong to; unknown emails fail exactly like
+    wrong passwords."""
     user = await users.get_by_email(session, email=email)
     stored = user.password_hash if user is not None else None
     if not await checker.verify(stored, password) or user is None or stored is None:
@@ -155,7 +156,7 @@ async def login(
             session, user=user, password_hash=await checker.hash(password), revoke_sessions=False
         )
     await users.mark_logged_in(session, user=user)
-    return await open_session(session, settings, user=user, user_agent=user_agent, ip=ip)
+    return user
 
 
 async def open_session(
@@ -223,7 +224,7 @@ async def refresh(
         .values(used_at=now)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        await _revoke(session, auth_session, reason="refresh_reused")
+        await revoke_session(session, auth_session, reason="refresh_reused")
         await audit.record(
             session,
             "auth.refresh_reused",
@@ -245,7 +246,7 @@ async def refresh(
     return await _issue(session, settings, user=user, auth_session=auth_session)
 
 
-async def _revoke(session: AsyncSession, auth_session: AuthSession, *, reason: str) -> None:
+async def revoke_session(session: AsyncSession, auth_session: AuthSession, *, reason: str) -> None:
     if auth_session.revoked_at is None:
         auth_session.revoked_at = utcnow()
         auth_session.revoked_reason = reason
@@ -282,7 +283,7 @@ async def logout(
     auth_session = await session.get(AuthSession, session_id) if session_id else None
     if auth_session is None or auth_session.user_id != user.id:
         raise InvalidToken("This refresh token is not valid.", field="refresh_token")
-    await _revoke(session, auth_session, reason="logout")
+    await revoke_session(session, auth_session, reason="logout")
 
 
 async def change_password(
@@ -326,11 +327,12 @@ async def set_new_password(
 
 
 async def authenticate(
-    session: AsyncSession, settings: Settings, *, access_token: str
+    session: AsyncSession, settings: Settings, *, access_token: str, browser: bool = False
 ) -> tuple[User, uuid.UUID | None]:
-    """The user an access token speaks for, refusing ended sessions and inactive accounts."""
+    """The user an access token (or, with `browser`, a page session cookie) speaks for,
+    refusing ended sessions and inactive accounts."""
     try:
-        claims = tokens.decode_access_token(settings, access_token)
+        claims = tokens.decode_access_token(settings, access_token, browser=browser)
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("The access token has expired.", code="auth.token_expired") from exc
     except jwt.InvalidTokenError as exc:

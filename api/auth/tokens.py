@@ -33,13 +33,15 @@ def issue_access_token(
     role: str,
     name: str,
     session_id: uuid.UUID | None = None,
+    browser: bool = False,
 ) -> tuple[str, int]:
-    """A signed access token and its lifetime in seconds."""
+    """A signed access token and its lifetime in seconds; a `browser` one is the pages' session
+    cookie, which lives longer and which the JSON API does not take as a bearer token."""
     now = utcnow()
-    ttl = settings.access_token_ttl_seconds
+    ttl = settings.browser_session_ttl_seconds if browser else settings.access_token_ttl_seconds
     claims: dict[str, object] = {
         "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
+        "aud": browser_audience(settings) if browser else settings.jwt_audience,
         "sub": str(user_id),
         "iat": now,
         "nbf": now,
@@ -53,13 +55,17 @@ def issue_access_token(
     return jwt.encode(claims, settings.derived_key("jwt"), algorithm=ALGORITHM), ttl
 
 
-def decode_access_token(settings: Settings, token: str) -> AccessClaims:
+def browser_audience(settings: Settings) -> str:
+    return f"{settings.jwt_audience}:browser"
+
+
+def decode_access_token(settings: Settings, token: str, *, browser: bool = False) -> AccessClaims:
     """Verify signature, algorithm, issuer, audience and expiry; raises jwt.InvalidTokenError."""
     claims = jwt.decode(
         token,
         settings.derived_key("jwt"),
         algorithms=[ALGORITHM],
-        audience=settings.jwt_audience,
+        audience=browser_audience(settings) if browser else settings.jwt_audience,
         issuer=settings.jwt_issuer,
         options={"require": REQUIRED_CLAIMS},
         leeway=5,
