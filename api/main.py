@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api import health, openapi
+from api import health, openapi, pages
 from api.admin.router import router as admin_router
 from api.auth.dependencies import optional_user
 from api.auth.oauth_router import router as oauth_router
@@ -34,6 +34,8 @@ from api.notifications.dependencies import deliver_after_response
 from api.notifications.router import admin as notifications_admin_router
 from api.notifications.router import router as notifications_router
 from api.observability import Metrics, RequestContextMiddleware, configure_logging
+from api.pages import account, storefront
+from api.pages.routing import install_page_errors
 from api.payments.providers import close_providers, make_providers
 from api.payments.router import router as payments_router
 from api.ratelimit import RateLimiter
@@ -42,6 +44,7 @@ from api.search.router import router as search_router
 from api.storage import make_storage
 from api.users.router import router as users_router
 
+PAGES = (storefront.router, account.router)  # after the API: its paths never collide
 EVENT_WORKFLOWS: EventWorkflows = bookings_workflows  # what the events routes call above them
 ROUTERS = (
     health.router,
@@ -136,6 +139,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     openapi.document(app, ROUTERS, optional_sign_in=optional_user)
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    for router in PAGES:
+        app.include_router(router)
+    install_page_errors(app)
     return app
 
 

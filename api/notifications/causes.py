@@ -57,7 +57,7 @@ def event_context(settings: Settings, event: Event) -> dict[str, Any]:
         "starts_at": event.starts_at.isoformat(),
         "ends_at": event.ends_at.isoformat(),
         "venue": venue or "",
-        "event_url": f"{base}/events/slug/{event.slug}",
+        "event_url": f"{base}/event/{event.slug}",  # the storefront's event page
     }
 
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from api.config import Settings
 from api.deps import ACCESS_ATTR
-from api.main import ROUTERS, DatabaseNotMigrated, create_app
+from api.main import PAGES, ROUTERS, DatabaseNotMigrated, create_app
 from tests.api.conftest import make_settings
 from tests.api.factories import Api
 
@@ -127,7 +127,7 @@ def _declares_access(dependant: Dependant) -> bool:
 
 
 def test_every_route_declares_who_may_call_it() -> None:
-    routes = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    routes = [r for router in ROUTERS + PAGES for r in router.routes if isinstance(r, APIRoute)]
     assert len(routes) > 20
     undeclared = [
         f"{sorted(r.methods)} {r.path}" for r in routes if not _declares_access(r.dependant)
@@ -148,8 +148,8 @@ def _calls_named(module: object, names: set[str]) -> list[str]:
 
 def test_no_route_ends_a_transaction_itself() -> None:
     """Routers parse, authorise, call one service and render: the request's unit of work
-    commits (or rolls back) for them."""
-    routes = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
+    commits (or rolls back) for them. Pages too."""
+    routes = [r for router in ROUTERS + PAGES for r in router.routes if isinstance(r, APIRoute)]
     modules = {sys.modules[r.endpoint.__module__] for r in routes}
     assert len(modules) > 10
     found = [call for module in modules for call in _calls_named(module, {"commit", "rollback"})]

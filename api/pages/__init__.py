@@ -1,0 +1,7 @@
+"""Pages for people, rendered on the server: the storefront and the account pages our emails
+link to. They call the same service functions as the JSON API and never a second copy of a
+rule; their paths never collide with the API's (README, "Pages")."""
+
+from pathlib import Path
+
+STATIC = Path(__file__).parent / "static"

@@ -1,0 +1,138 @@
+"""Rendering pages: one Jinja environment (autoescaped), English and German, dates and money
+through Babel, and the security headers every page carries (no inline script or style)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from contextvars import ContextVar
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from babel import Locale, negotiate_locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from api.formatting import format_day, format_moment, format_money
+
+R = TypeVar("R", bound=Response)
+HERE = Path(__file__).parent
+LOCALES = ("en", "de")
+DEFAULT_LOCALE = "en"
+# Pages load their script and style from /static only; forms post to this site only.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+
+
+def _catalogue(locale: str) -> NullTranslations:
+    """The translations of one language, compiled from its `.po` file when the app starts."""
+    path = HERE / "locales" / f"{locale}.po"
+    if not path.exists():
+        return NullTranslations()
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=locale)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+_TRANSLATIONS = {locale: _catalogue(locale) for locale in LOCALES}
+_current: ContextVar[str] = ContextVar("page_locale", default=DEFAULT_LOCALE)
+
+
+def gettext(message: str) -> str:
+    """A message in the current page's language (templates fill in `%(name)s` themselves)."""
+    return _TRANSLATIONS[_current.get()].gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _TRANSLATIONS[_current.get()].ngettext(singular, plural, n)
+
+
+def page_locale(request: Request, preferred: str | None = None) -> str:
+    """The account's language when it is one we speak, else the browser's, else English."""
+    if preferred:
+        language = Locale.parse(preferred.replace("-", "_")).language
+        if language in LOCALES:
+            return language
+    header = request.headers.get("accept-language", "")
+    wanted = [part.split(";")[0].strip().replace("-", "_") for part in header.split(",")]
+    found = negotiate_locale([w for w in wanted if w], list(LOCALES), sep="_")
+    return found.split("_")[0] if found else DEFAULT_LOCALE
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+
+    def money(cents: int, currency: str) -> str:
+        return format_money(cents, currency, _current.get())
+
+    def moment(value: datetime, timezone: str | None = None) -> str:
+        return format_moment(value, locale=_current.get(), timezone=timezone)
+
+    def day(value: date | datetime) -> str:
+        return format_day(value, _current.get())
+
+    env.filters.update(money=money, moment=moment, day=day)
+    return env
+
+
+ENVIRONMENT = _environment()
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    locale: str | None = None,
+) -> HTMLResponse:
+    """A page in the visitor's language, with the visitor and the form token every layout
+    needs."""
+    chosen = locale or page_locale(request, getattr(request.state, "page_locale", None))
+    token = _current.set(chosen)
+    try:
+        html = ENVIRONMENT.get_template(template).render(
+            {
+                "request": request,
+                "lang": chosen,
+                "viewer": getattr(request.state, "page_user", None),
+                "csrf_token": request.state.csrf_token,
+                **(context or {}),
+            }
+        )
+    finally:
+        _current.reset(token)
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Cache-Control"] = "no-store"
+    return finish(request, response)
+
+
+def redirect(request: Request, url: str) -> RedirectResponse:
+    """After a form: see the next page (303, so a reload does not post again)."""
+    return finish(request, RedirectResponse(url, status_code=303))
+
+
+def finish(request: Request, response: R) -> R:
+    """Set or clear the cookies this request decided on (the session, the form token)."""
+    for apply in getattr(request.state, "cookie_changes", ()):
+        apply(response)
+    return response

@@ -1,0 +1,153 @@
+"""The storefront: the catalogue with search and filters, and an event's page. The catalogue is
+the JSON API's own listing (`api.search.listing.public_page`): the same index, the same typo
+tolerance, the same filters."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import Path, Query, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+
+from api.deps import SessionDep, SettingsDep
+from api.events import Event, TicketType
+from api.events import service as events_service
+from api.events.views import event_view
+from api.pages.rendering import render
+from api.pages.routing import page_router
+from api.pages.visitor import Visitor
+from api.search import listing
+
+router = page_router()
+PAGE_SIZE = 12
+FEW_LEFT = 10
+
+
+def _day_start(day: date | None, *, end: bool = False) -> datetime | None:
+    if day is None:
+        return None
+    return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A ticket type as a buyer sees it."""
+
+    ticket_type: TicketType
+    left: int
+    on_sale: bool
+
+    @property
+    def sold_out(self) -> bool:
+        return self.left <= 0
+
+    @property
+    def few_left(self) -> bool:
+        return 0 < self.left <= FEW_LEFT
+
+
+def _offers(event: Event, now: datetime) -> list[Offer]:
+    offers = []
+    for ticket_type in sorted(event.ticket_types, key=lambda t: (t.sort_order, t.price_cents)):
+        starts, ends = ticket_type.sales_start, ticket_type.sales_end
+        on_sale = (starts is None or starts <= now) and (ends is None or now < ends)
+        left = max(ticket_type.quantity - ticket_type.reserved, 0)
+        offers.append(Offer(ticket_type, left, on_sale))
+    return offers
+
+
+@router.get("/")
+async def home(
+    request: Request,
+    visitor: Visitor,
+    session: SessionDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    city: Annotated[str, Query(max_length=100)] = "",
+    category: uuid.UUID | None = None,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
+    max_price: Annotated[int | None, Query(ge=0, le=100_000)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Upcoming events, or what a search found, a page at a time."""
+    filters = events_service.EventFilters(
+        category_id=category,
+        city=city.strip() or None,
+        starts_from=_day_start(date_from),
+        starts_to=_day_start(date_to, end=True),
+        price_max=max_price * 100 if max_price is not None else None,
+    )
+    page = await listing.public_page(
+        session,
+        settings,
+        filters=filters,
+        terms=listing.SearchTerms(text=q.strip()),
+        sort=None,
+        limit=PAGE_SIZE,
+        cursor=cursor,
+    )
+    categories = await events_service.list_categories(session)
+    asked = {
+        "q": q,
+        "city": city,
+        "category": str(category) if category else "",
+        "from": date_from.isoformat() if date_from else "",
+        "to": date_to.isoformat() if date_to else "",
+        "max_price": "" if max_price is None else str(max_price),
+    }
+    next_url = None
+    if page.next_cursor:
+        next_url = "/?" + urlencode(
+            {k: v for k, v in asked.items() if v} | {"cursor": page.next_cursor}
+        )
+    return render(
+        request,
+        "home.html",
+        {
+            "page": page,
+            "asked": asked,
+            "categories": [category for category, _ in categories],
+            "next_url": next_url,
+            "searching": bool(asked["q"]),
+        },
+    )
+
+
+@router.get("/event/{slug}")
+async def event_page(
+    request: Request,
+    visitor: Visitor,
+    session: SessionDep,
+    slug: Annotated[str, Path(max_length=120)],
+) -> Response:
+    """An event: when and where in its own time zone, and its tickets with what is left."""
+    event = await events_service.get_by_slug_or_raise(session, slug=slug, viewer=visitor)
+    offers = _offers(event, datetime.now(UTC))
+    return render(
+        request,
+        "event.html",
+        {
+            "event": event,
+            "offers": offers,
+            "sold_out": bool(offers) and all(o.sold_out for o in offers),
+            "map_url": _map_url(event),
+            # The API's own rendering of the Markdown, sanitised by nh3 (an allow-list).
+            "description_html": Markup(event_view(event).description_html),  # noqa: S704
+        },
+    )
+
+
+def _map_url(event: Event) -> str | None:
+    if event.latitude is not None and event.longitude is not None:
+        return (
+            "https://www.openstreetmap.org/?mlat="
+            f"{event.latitude}&mlon={event.longitude}#map=16/{event.latitude}/{event.longitude}"
+        )
+    place = ", ".join(p for p in (event.venue_name, event.address, event.city) if p)
+    return f"https://www.openstreetmap.org/search?{urlencode({'query': place})}" if place else None

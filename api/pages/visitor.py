@@ -1,0 +1,133 @@
+"""Who is looking at a page, and the form token that protects every form.
+
+A signed-in browser carries one HttpOnly, SameSite=Lax cookie (Secure over HTTPS): a token bound
+to a server-side session (`api.auth.browser`), checked on every request, so signing out, signing
+out everywhere and an admin's suspension end it at once. Forms carry a token that must match a
+second cookie (double submit), and a form posted from another site is refused by its Origin.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Form, Request, Response
+
+from api.auth import browser
+from api.auth.service import authenticate
+from api.config import Settings
+from api.deps import SessionDep, SettingsDep, declares_access
+from api.errors import AppError, Forbidden
+from api.users import User
+
+SESSION_COOKIE = "tessera_session"
+CSRF_COOKIE = "tessera_csrf"
+CSRF_FIELD = "csrf_token"
+
+
+class FormExpired(Forbidden):
+    code = "page.form_expired"
+
+
+def _secure(settings: Settings) -> bool:
+    return settings.public_base_url.startswith("https://")
+
+
+def _change(request: Request, apply: Callable[[Response], None]) -> None:
+    changes: list[Callable[[Response], None]] = request.state.__dict__.setdefault(
+        "cookie_changes", []
+    )
+    changes.append(apply)
+
+
+def keep_session(request: Request, settings: Settings, opened: browser.BrowserSession) -> None:
+    """The response signs this browser in."""
+    _change(
+        request,
+        lambda response: response.set_cookie(
+            SESSION_COOKIE,
+            opened.token,
+            max_age=opened.max_age,
+            httponly=True,
+            samesite="lax",
+            secure=_secure(settings),
+        ),
+    )
+
+
+def drop_session(request: Request, settings: Settings) -> None:
+    """The response signs this browser out."""
+    _change(
+        request,
+        lambda response: response.delete_cookie(
+            SESSION_COOKIE, httponly=True, samesite="lax", secure=_secure(settings)
+        ),
+    )
+
+
+def _form_token(request: Request, settings: Settings) -> str:
+    token = request.cookies.get(CSRF_COOKIE, "")
+    if len(token) != 43:  # secrets.token_urlsafe(32)
+        token = secrets.token_urlsafe(32)
+        _change(
+            request,
+            lambda response: response.set_cookie(
+                CSRF_COOKIE, token, httponly=True, samesite="lax", secure=_secure(settings)
+            ),
+        )
+    return token
+
+
+@declares_access("anyone; a signed-in visitor sees their own things")
+async def page_visitor(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:
+    """The signed-in visitor, or None; a cookie of an ended session is cleared."""
+    request.state.csrf_token = _form_token(request, settings)
+    user = None
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        try:
+            user, session_id = await authenticate(
+                session, settings, access_token=token, browser=True
+            )
+        except AppError:
+            drop_session(request, settings)
+        else:
+            request.state.auth_session_id = session_id
+    request.state.page_user = user
+    request.state.page_locale = user.locale if user is not None else None
+    return user
+
+
+Visitor = Annotated[User | None, Depends(page_visitor)]
+
+
+async def checked_form(
+    request: Request,
+    settings: SettingsDep,
+    visitor: Visitor,
+    csrf_token: Annotated[str, Form()] = "",
+) -> User | None:
+    """A form posted from one of our pages: its token matches this browser's, and it came from
+    this site. Otherwise 403 (the visitor reloads the form and tries again)."""
+    expected = request.state.csrf_token
+    origin = request.headers.get("origin")
+    ours = urlsplit(settings.public_base_url)
+    if origin is not None and origin != "null":
+        came = urlsplit(origin)
+        same = (came.scheme, came.netloc) in {
+            (ours.scheme, ours.netloc),
+            (request.url.scheme, request.url.netloc),
+        }
+        if not same:
+            raise FormExpired("This form was sent from another site.", field="csrf_token")
+    if not csrf_token or not hmac.compare_digest(csrf_token, expected):
+        raise FormExpired(
+            "This form has expired; reload the page and try again.", field="csrf_token"
+        )
+    return visitor
+
+
+CheckedForm = Annotated[User | None, Depends(checked_form)]

@@ -1,0 +1,154 @@
+"""The storefront in a real browser (Playwright driving Debian's Chromium, 360 px wide like a
+phone): a visitor searches with a typo, opens an event, signs up, confirms by the emailed link,
+signs in by keyboard, signs out, and resets a forgotten password by the emailed link. Every page
+is checked with axe-core and photographed into var/screenshots/storefront/ for people to see."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from api.users.models import Role
+from tests.api.factories import Api
+from tests.api.test_events import published_event, ticket_body
+from tests.pages.test_account_and_storefront import PASSWORD, link_in_mail
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "storefront"
+PHONE = {"width": 360, "height": 780}
+
+if CHROMIUM is None and os.environ.get("CI") != "true":
+    pytest.skip("Debian's chromium is not installed (CI installs it)", allow_module_level=True)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    # Mail goes out when the test runs the worker, not after the response the browser saw.
+    return {
+        "rate_limit_login_ip": "1000/minute",
+        "rate_limit_register_ip": "1000/minute",
+        "deliver_notifications_inline": False,
+    }
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    assert CHROMIUM is not None, "CI needs Debian's chromium for the browser tests"
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield launched
+        await launched.close()
+
+
+async def looked_at(page: Page, name: str) -> None:
+    """No serious or critical accessibility violation, nothing wider than the phone, and a
+    screenshot for people to look at."""
+    results = await Axe().run(page)
+    violations = [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])}x)"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert violations == [], f"{name}: {violations}"
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{name} is {width} px wide"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_visitor_finds_an_event_signs_up_confirms_and_resets_a_password(
+    api: Api, served: str, browser: Browser
+) -> None:
+    owner = await api.signed_in(Role.organizer)
+    await published_event(
+        api,
+        owner,
+        title="Harbour Jazz Night",
+        tickets=[
+            ticket_body(name="Standing", quantity=120),
+            ticket_body(name="Front row", quantity=3, price_cents=9900),
+        ],
+    )
+    await published_event(
+        api, owner, title="Techno Marathon", description="Twelve hours of techno."
+    )
+    await api.sync_search_index()
+    context = await browser.new_context(viewport=PHONE, locale="en-GB")
+    context.set_default_timeout(10_000)
+    page = await context.new_page()
+
+    await page.goto(f"{served}/")
+    await expect(page.get_by_role("heading", name="Upcoming events")).to_be_visible()
+    await expect(page.get_by_role("link", name="Techno Marathon")).to_be_visible()
+    await looked_at(page, "01-home")
+
+    await page.get_by_role("combobox", name="Search events").fill("harbor jaz")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("link", name="Harbour Jazz Night")).to_be_visible()
+    await expect(page.get_by_role("link", name="Techno Marathon")).to_have_count(0)
+    await looked_at(page, "02-search-with-a-typo")
+
+    await page.get_by_role("link", name="Harbour Jazz Night").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Harbour Jazz Night")
+    await expect(page.get_by_text("3 left")).to_be_visible()
+    await expect(page.get_by_text("€99.00")).to_be_visible()
+    await looked_at(page, "03-event")
+
+    await page.get_by_role("link", name="Sign up").click()
+    await page.get_by_label("Your name").fill("Ada Lovelace")
+    await page.get_by_label("Email").fill("ada@example.com")
+    await page.get_by_label("Password").fill("short")
+    await page.get_by_role("button", name="Sign up").click()
+    await expect(page.locator("#f-password-error")).to_be_visible()
+    await looked_at(page, "04-sign-up-refused")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign up").click()
+    await expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    await looked_at(page, "05-check-your-email")
+
+    await api.deliver_notifications()
+    await page.goto(served + link_in_mail(api, "ada@example.com", "confirm"))
+    await expect(page.get_by_role("heading", name="Your address is confirmed")).to_be_visible()
+    await looked_at(page, "06-address-confirmed")
+
+    # Signing in by keyboard alone.
+    await page.goto(f"{served}/account/sign-in")
+    await page.get_by_label("Email").focus()
+    await page.keyboard.type("ada@example.com")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_text("Ada Lovelace")).to_be_visible()
+    await looked_at(page, "07-signed-in")
+
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+
+    await page.get_by_role("link", name="Sign in").click()
+    await page.get_by_role("link", name="Forgot your password?").click()
+    await page.get_by_label("Email").fill("ada@example.com")
+    await page.get_by_role("button", name="Send the link").click()
+    await expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    await api.deliver_notifications()
+    await page.goto(served + link_in_mail(api, "ada@example.com", "password"))
+    await looked_at(page, "08-choose-a-new-password")
+    await page.get_by_label("New password").fill("quiet-meadow-copper-71")
+    await page.get_by_role("button", name="Save the new password").click()
+    await expect(page.get_by_role("heading", name="Your password is changed")).to_be_visible()
+
+    await page.get_by_role("link", name="Sign in").last.click()
+    await page.get_by_label("Email").fill("ada@example.com")
+    await page.get_by_label("Password").fill("quiet-meadow-copper-71")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_text("Ada Lovelace")).to_be_visible()
+    await context.close()
