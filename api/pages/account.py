@@ -77,8 +77,8 @@ async def sign_up(
         await service.register(session, settings, checker, body)
     except (ValidationError, AppError) as error:
         values = {"email": email, "full_name": full_name}
-        raise FormRejected(
-            "account/sign_up.html", {"values": values, "errors": field_errors(error)}
+        raise FormRejected.render(
+            request, "account/sign_up.html", {"values": values, "errors": field_errors(error)}
         ) from error
     return render(request, "account/check_email.html", {"email": str(body.email)})
 
@@ -92,7 +92,9 @@ async def verify_email(
     try:
         await verification.verify_email(session, token=token)
     except AppError as error:
-        raise FormRejected("account/link_failed.html", {"detail": error.detail}, 400) from error
+        raise FormRejected.render(
+            request, "account/link_failed.html", {"detail": error.detail}, 400
+        ) from error
     return render(request, "account/verified.html")
 
 
@@ -138,7 +140,7 @@ async def sign_in(
             else field_errors(error),
             "next": local_path(next),
         }
-        raise FormRejected("account/sign_in.html", context) from error
+        raise FormRejected.render(request, "account/sign_in.html", context) from error
     keep_session(request, settings, opened)
     return redirect(request, local_path(next))
 
@@ -176,7 +178,7 @@ async def forgot_password(
         await verification.request_password_reset(session, settings, email=address)
     except (ValidationError, AppError) as error:
         context = {"values": {"email": email}, "errors": field_errors(error)}
-        raise FormRejected("account/forgot_password.html", context) from error
+        raise FormRejected.render(request, "account/forgot_password.html", context) from error
     return render(request, "account/check_email.html", {"email": address})
 
 
@@ -208,6 +210,6 @@ async def reset_password(
         if "password" in errors:
             errors["new_password"] = errors.pop("password")
         context = {"token": token, "errors": errors}
-        raise FormRejected("account/reset_password.html", context) from error
+        raise FormRejected.render(request, "account/reset_password.html", context) from error
     drop_session(request, settings)
     return render(request, "account/password_changed.html")

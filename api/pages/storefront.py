@@ -7,12 +7,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Path, Query, Request
 from fastapi.responses import Response
 from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep, SettingsDep
 from api.events import Event, TicketType
@@ -49,6 +50,12 @@ class Offer:
     @property
     def few_left(self) -> bool:
         return 0 < self.left <= FEW_LEFT
+
+    @property
+    def choices(self) -> range:
+        """The quantities one order may take: within the type's limits and what is left."""
+        most = min(self.ticket_type.max_per_order, self.left)
+        return range(self.ticket_type.min_per_order, most + 1)
 
 
 def _offers(event: Event, now: datetime) -> list[Offer]:
@@ -128,19 +135,24 @@ async def event_page(
 ) -> Response:
     """An event: when and where in its own time zone, and its tickets with what is left."""
     event = await events_service.get_by_slug_or_raise(session, slug=slug, viewer=visitor)
+    return render(request, "event.html", await event_context(session, event))
+
+
+async def event_context(session: AsyncSession, event: Event) -> dict[str, Any]:
+    """What an event's page shows; the booking form comes back to it with what was wrong."""
     offers = _offers(event, datetime.now(UTC))
-    return render(
-        request,
-        "event.html",
-        {
-            "event": event,
-            "offers": offers,
-            "sold_out": bool(offers) and all(o.sold_out for o in offers),
-            "map_url": _map_url(event),
-            # The API's own rendering of the Markdown, sanitised by nh3 (an allow-list).
-            "description_html": Markup(event_view(event).description_html),  # noqa: S704
-        },
-    )
+    return {
+        "event": event,
+        "offers": offers,
+        "sold_out": bool(offers) and all(o.sold_out for o in offers),
+        "on_sale": event.status == events_service.EventStatus.published
+        and any(o.on_sale and not o.sold_out for o in offers),
+        "map_url": _map_url(event),
+        # The API's own rendering of the Markdown, sanitised by nh3 (an allow-list).
+        "description_html": Markup(event_view(event).description_html),  # noqa: S704
+        "errors": {},
+        "chosen": {},
+    }
 
 
 def _map_url(event: Event) -> str | None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -21,11 +23,21 @@ from api.auth.service import authenticate
 from api.config import Settings
 from api.deps import SessionDep, SettingsDep, declares_access
 from api.errors import AppError, Forbidden
+from api.pages.routing import SignInFirst
 from api.users import User
 
 SESSION_COOKIE = "tessera_session"
 CSRF_COOKIE = "tessera_csrf"
 CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in visitor as the layout shows them."""
+
+    id: uuid.UUID
+    name: str
+    role: str
 
 
 class FormExpired(Forbidden):
@@ -96,12 +108,27 @@ async def page_visitor(request: Request, session: SessionDep, settings: Settings
             drop_session(request, settings)
         else:
             request.state.auth_session_id = session_id
-    request.state.page_user = user
+    # What every page shows of the visitor, copied: an error page is rendered after the unit of
+    # work rolled back, when the row's attributes are no longer loaded.
+    request.state.page_user = (
+        Viewer(id=user.id, name=user.public_name, role=user.role.value) if user else None
+    )
     request.state.page_locale = user.locale if user is not None else None
     return user
 
 
 Visitor = Annotated[User | None, Depends(page_visitor)]
+
+
+@declares_access("a signed-in visitor (others are sent to sign in)")
+async def signed_in_visitor(request: Request, visitor: Visitor) -> User:
+    if visitor is None:
+        back = request.url.path if request.method == "GET" else request.headers.get("referer")
+        raise SignInFirst(urlsplit(back or "/").path if back else "/")
+    return visitor
+
+
+SignedIn = Annotated[User, Depends(signed_in_visitor)]
 
 
 async def checked_form(

@@ -31,7 +31,14 @@ from api.payments.errors import (
     PaymentNotFound,
 )
 from api.payments.fees import fee_terms, platform_fee
-from api.payments.models import Invoice, LedgerEntry, LedgerKind, Payment, PaymentStatus
+from api.payments.models import (
+    LIVE_PAYMENT,
+    Invoice,
+    LedgerEntry,
+    LedgerKind,
+    Payment,
+    PaymentStatus,
+)
 from api.payments.providers import ProviderPayment
 from api.payments.refunds import REFUND_TRIGGERS as REFUND_TRIGGERS
 from api.payments.refunds import refund_cancelled_bookings as refund_cancelled_bookings
@@ -58,6 +65,13 @@ async def get_visible_or_raise(
     raise PaymentNotFound(f"No payment with id {payment_id}.", field="paymentId")
 
 
+async def live_payment(session: AsyncSession, *, booking_id: uuid.UUID) -> Payment | None:
+    """A booking's payment that is under way or succeeded (there is at most one)."""
+    return await session.scalar(
+        select(Payment).where(Payment.booking_id == booking_id, Payment.status.in_(LIVE_PAYMENT))
+    )
+
+
 async def start(
     session: AsyncSession, *, booking_id: uuid.UUID, payer: User, provider: str
 ) -> Payment:
@@ -67,19 +81,7 @@ async def start(
     )
     if booking.user_id != payer.id:
         raise NotPayable("Only the person who booked pays for a booking.", field="bookingId")
-    live = await session.scalar(
-        select(Payment).where(
-            Payment.booking_id == booking.id,
-            Payment.status.in_(
-                (
-                    PaymentStatus.pending,
-                    PaymentStatus.requires_action,
-                    PaymentStatus.processing,
-                    PaymentStatus.succeeded,
-                )
-            ),
-        )
-    )
+    live = await live_payment(session, booking_id=booking.id)
     if live is not None and live.status == PaymentStatus.succeeded:
         raise AlreadyPaid("This booking is paid.", field="bookingId")
     if live is not None and (

@@ -103,7 +103,7 @@ async def test_an_event_page_shows_time_place_and_what_is_left(api: Api) -> None
         "/event/harbour-jazz-night", headers={"Accept-Language": "de-DE,de;q=0.9"}
     )
     assert '<html lang="de">' in german.text
-    assert "Verfügbarkeit" in german.text
+    assert "Anzahl" in german.text
     assert "25,00\xa0€" in german.text
 
     missing = await api.client.get("/event/no-such-event")

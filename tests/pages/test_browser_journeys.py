@@ -6,6 +6,7 @@ is checked with axe-core and photographed into var/screenshots/storefront/ for p
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -151,4 +152,65 @@ async def test_a_visitor_finds_an_event_signs_up_confirms_and_resets_a_password(
     await page.get_by_label("Password").fill("quiet-meadow-copper-71")
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_text("Ada Lovelace")).to_be_visible()
+    await context.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_buyer_books_paid_and_free_seats_with_names_is_declined_then_pays(
+    api: Api, served: str, browser: Browser
+) -> None:
+    owner = await api.signed_in(Role.organizer)
+    await published_event(
+        api,
+        owner,
+        title="Harbour Jazz Night",
+        attendee_names_required=True,
+        tickets=[
+            ticket_body(name="Standing", quantity=50),
+            ticket_body(name="Guest list", quantity=5, price_cents=0),
+        ],
+    )
+    buyer = await api.make_user(full_name="Ada Lovelace", email="ada@example.com")
+    context = await browser.new_context(viewport=PHONE, locale="en-GB")
+    context.set_default_timeout(10_000)
+    page = await context.new_page()
+
+    await page.goto(f"{served}/event/harbour-jazz-night")
+    await page.get_by_role("link", name="Sign in to book").click()
+    await page.get_by_label("Email").fill(buyer.email)
+    await page.get_by_label("Password").fill(buyer.password)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Harbour Jazz Night")
+
+    await page.get_by_label("How many: Standing").select_option("2")
+    await page.get_by_label("Names of the attendees (Standing), one per line").fill(
+        "Ada Lovelace\nCharles Babbage"
+    )
+    await page.get_by_label("How many: Guest list").select_option("1")
+    await page.get_by_label("Names of the attendees (Guest list), one per line").fill(
+        "Mary Somerville"
+    )
+    await looked_at(page, "10-event-chosen")
+    await page.get_by_role("button", name="Book").click()
+
+    await expect(page.get_by_role("heading", name="Checkout")).to_be_visible()
+    await expect(page.get_by_text("Your seats are held until")).to_be_visible()
+    await expect(page.get_by_text("€50.00").first).to_be_visible()
+    await looked_at(page, "11-checkout")
+
+    await page.get_by_label("4000 0000 0000 0002 · Your card was declined.").check()
+    await page.get_by_role("button", name="Pay €50.00").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Your card was declined.")
+    await looked_at(page, "12-declined")
+
+    await page.get_by_label("4242 4242 4242 4242 · Payment succeeded.").check()
+    await page.get_by_role("button", name="Pay €50.00").click()
+    await expect(page.get_by_text("Your booking is confirmed.")).to_be_visible()
+    await expect(page.get_by_role("img", name=re.compile("QR code of ticket"))).to_have_count(3)
+    await expect(page.get_by_text("Mary Somerville")).to_be_visible()
+    await looked_at(page, "13-tickets")
+
+    await page.get_by_role("link", name="My bookings").first.click()
+    await expect(page.get_by_role("link", name="Harbour Jazz Night")).to_be_visible()
+    await looked_at(page, "14-my-bookings")
     await context.close()

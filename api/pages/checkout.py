@@ -1,0 +1,279 @@
+"""Buying: the booking form on an event's page holds the seats, the checkout takes the payment
+(the sandbox's test cards, its authentication step, or bank transfer), and the buyer's bookings
+show the tickets with their QR codes. The same functions as `POST /bookings` and
+`POST /bookings/{id}/payments`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import Path, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+from pydantic import ValidationError
+
+from api.bookings import service as bookings_service
+from api.bookings import tickets
+from api.bookings.errors import BookingNotFound
+from api.bookings.models import Booking, BookingStatus
+from api.bookings.schemas import BookingCreate
+from api.deps import SessionDep, SettingsDep
+from api.errors import AppError
+from api.events import Event
+from api.events import service as events_service
+from api.pages.account import field_errors
+from api.pages.rendering import redirect, render
+from api.pages.routing import FormRejected, page_router
+from api.pages.storefront import event_context
+from api.pages.visitor import CheckedForm, SignedIn
+from api.payments import service as payments_service
+from api.payments import workflows as payments
+from api.payments.models import Payment, PaymentStatus
+from api.payments.providers.sandbox_cards import TEST_CARDS
+from api.payments.router import ProvidersDep
+from api.users import User
+
+router = page_router()
+BookingId = Annotated[uuid.UUID, Path()]
+
+
+async def _own_booking(session: Any, *, booking_id: uuid.UUID, user: User) -> Booking:
+    """The visitor's own booking (organizers and admins see others' in the back office)."""
+    booking = await bookings_service.get_visible_or_raise(
+        session, booking_id=booking_id, viewer=user
+    )
+    if booking.user_id != user.id:
+        raise BookingNotFound(f"No booking with id {booking_id}.")
+    return booking
+
+
+def _lines_from(form: Any, event: Event) -> list[dict[str, Any]]:
+    """What the booking form asked for: a quantity per ticket type, and attendee names one
+    per line where the event asks for them."""
+    lines = []
+    for ticket_type in event.ticket_types:
+        raw = str(form.get(f"qty-{ticket_type.id}", "0") or "0").strip()
+        quantity = int(raw) if raw.isdigit() else -1
+        if quantity == 0:
+            continue
+        line: dict[str, Any] = {"ticket_type_id": ticket_type.id, "quantity": quantity}
+        names = str(form.get(f"names-{ticket_type.id}", "")).splitlines()
+        if event.attendee_names_required:
+            line["attendees"] = [n.strip() for n in names if n.strip()]
+        lines.append(line)
+    return lines
+
+
+@router.post("/event/{slug}/book")
+async def book(
+    request: Request,
+    slug: Annotated[str, Path(max_length=120)],
+    form_ok: CheckedForm,
+    user: SignedIn,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """Hold the seats chosen on the event's page; free ones are confirmed at once."""
+    event = await events_service.get_by_slug_or_raise(session, slug=slug, viewer=user)
+    form = await request.form()
+    try:
+        data = BookingCreate(event_id=event.id, lines=_lines_from(form, event))
+        booking = await bookings_service.create(
+            session, user=user, data=data, hold=timedelta(minutes=settings.booking_hold_minutes)
+        )
+    except (ValidationError, AppError) as error:
+        errors = field_errors(error)
+        context = await event_context(session, event) | {
+            "errors": {"form": next(iter(errors.values()))},
+            "chosen": {k: str(v) for k, v in form.items() if k != "csrf_token"},
+        }
+        raise FormRejected.render(request, "event.html", context) from error
+    if booking.status == BookingStatus.confirmed:
+        return redirect(request, f"/my/bookings/{booking.id}")
+    return redirect(request, f"/checkout/{booking.id}")
+
+
+@router.get("/checkout/{booking_id}")
+async def checkout(
+    request: Request,
+    booking_id: BookingId,
+    user: SignedIn,
+    session: SessionDep,
+    providers: ProvidersDep,
+    declined: uuid.UUID | None = None,
+) -> Response:
+    """The hold, its countdown, and how to pay."""
+    booking = await _own_booking(session, booking_id=booking_id, user=user)
+    live = await payments_service.live_payment(session, booking_id=booking.id)
+    if booking.status == BookingStatus.confirmed or (
+        live is not None and live.status == PaymentStatus.processing
+    ):
+        return redirect(request, f"/my/bookings/{booking.id}")
+    message = None
+    if declined is not None:  # the answer to the last try, after its redirect
+        payment = await payments_service.get_visible_or_raise(
+            session, payment_id=declined, viewer=user
+        )
+        if payment.booking_id == booking.id and payment.status == PaymentStatus.failed:
+            message = payment.failure_message or payment.failure_code
+    return render(
+        request, "checkout.html", await _checkout_context(session, providers, booking, message)
+    )
+
+
+@router.post("/checkout/{booking_id}/pay")
+async def pay(
+    request: Request,
+    booking_id: BookingId,
+    form_ok: CheckedForm,
+    user: SignedIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    providers: ProvidersDep,
+) -> Response:
+    """Pay with a test card of the sandbox, or choose bank transfer. A declined card is said
+    so on the checkout page, where another can be tried."""
+    booking = await _own_booking(session, booking_id=booking_id, user=user)
+    form = await request.form()
+    method = str(form.get("method", "")).strip()
+    card = str(form.get("card", "")).strip().replace(" ", "")
+    provider = "manual" if method == "bank_transfer" else "sandbox"
+    try:
+        payment = await payments.take_payment(
+            session,
+            settings,
+            providers,
+            booking_id=booking.id,
+            payer=user,
+            provider=provider,
+            payment_method="bank_transfer" if provider == "manual" else (card or method),
+        )
+    except AppError as error:
+        errors = field_errors(error)
+        message = next(iter(errors.values()))
+        raise FormRejected.render(
+            request, "checkout.html", await _checkout_context(session, providers, booking, message)
+        ) from error
+    return _after(request, booking, payment)
+
+
+async def _checkout_context(
+    session: Any, providers: dict[str, Any], booking: Booking, message: str | None
+) -> dict[str, Any]:
+    event = await events_service.get(session, event_id=booking.event_id)
+    return {
+        "booking": booking,
+        "event": event,
+        "status": bookings_service.effective_status(booking).value,
+        "names": {t.id: t.name for t in event.ticket_types} if event else {},
+        "cards": TEST_CARDS if "sandbox" in providers else (),
+        "bank_transfer": "manual" in providers,
+        "errors": {"form": message} if message else {},
+    }
+
+
+def _after(request: Request, booking: Booking, payment: Payment) -> Response:
+    """Where a payment's answer takes the buyer."""
+    if payment.status == PaymentStatus.requires_action:
+        return redirect(request, f"/checkout/{booking.id}/authenticate/{payment.id}")
+    if payment.status == PaymentStatus.failed:
+        return redirect(request, f"/checkout/{booking.id}?declined={payment.id}")
+    return redirect(request, f"/my/bookings/{booking.id}")
+
+
+@router.get("/checkout/{booking_id}/authenticate/{payment_id}")
+async def authenticate_form(
+    request: Request,
+    booking_id: BookingId,
+    payment_id: Annotated[uuid.UUID, Path()],
+    user: SignedIn,
+    session: SessionDep,
+) -> Response:
+    """The sandbox's stand-in for the bank's 3-D Secure page."""
+    booking = await _own_booking(session, booking_id=booking_id, user=user)
+    payment = await payments_service.get_visible_or_raise(
+        session, payment_id=payment_id, viewer=user
+    )
+    if payment.status != PaymentStatus.requires_action:
+        return _after(request, booking, payment)
+    return render(request, "authenticate.html", {"booking": booking, "payment": payment})
+
+
+@router.post("/checkout/{booking_id}/authenticate/{payment_id}")
+async def authenticate(
+    request: Request,
+    booking_id: BookingId,
+    payment_id: Annotated[uuid.UUID, Path()],
+    form_ok: CheckedForm,
+    user: SignedIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    providers: ProvidersDep,
+) -> Response:
+    booking = await _own_booking(session, booking_id=booking_id, user=user)
+    form = await request.form()
+    payment = await payments.authenticate_sandbox_payment(
+        session,
+        settings,
+        providers,
+        payment_id=payment_id,
+        payer=user,
+        succeed=form.get("outcome") == "pass",
+    )
+    return _after(request, booking, payment)
+
+
+@router.get("/my/bookings")
+async def my_bookings(request: Request, user: SignedIn, session: SessionDep) -> Response:
+    """The visitor's bookings, newest first."""
+    bookings, total = await bookings_service.list_for_user(
+        session, user=user, page=1, page_size=100
+    )
+    events = {
+        e.id: e
+        for e in await events_service.get_many(
+            session, event_ids=list({b.event_id for b in bookings})
+        )
+    }
+    rows = [
+        (b, events.get(b.event_id), bookings_service.effective_status(b).value) for b in bookings
+    ]
+    return render(request, "my_bookings.html", {"rows": rows, "total": total})
+
+
+@router.get("/my/bookings/{booking_id}")
+async def my_booking(
+    request: Request,
+    booking_id: BookingId,
+    user: SignedIn,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """One booking: what it holds, what it cost, and its tickets with their QR codes."""
+    booking = await _own_booking(session, booking_id=booking_id, user=user)
+    event = await events_service.get(session, event_id=booking.event_id)
+    issued = await tickets.list_for_booking(session, booking_id=booking.id)
+    live = await payments_service.live_payment(session, booking_id=booking.id)
+    codes = [
+        # segno's SVG of our own signed payload: no text of anyone's in it.
+        (ticket, Markup(tickets.qr_svg(tickets.qr_payload(settings, ticket))))  # noqa: S704
+        for ticket in issued
+    ]
+    return render(
+        request,
+        "my_booking.html",
+        {
+            "booking": booking,
+            "event": event,
+            "status": bookings_service.effective_status(booking).value,
+            "names": {t.id: t.name for t in event.ticket_types} if event else {},
+            "tickets": codes,
+            # Bank transfer: what to send where, until finance sees it arrive.
+            "transfer": live.next_action
+            if live is not None and live.status == PaymentStatus.processing
+            else None,
+            "payment": live,
+        },
+    )
