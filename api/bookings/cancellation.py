@@ -4,7 +4,7 @@ of them when their event is cancelled. Seats come back to the waitlist first. Ca
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, select, update
@@ -20,6 +20,7 @@ from api.events import service as events_service
 from api.users import service as users_service
 
 if TYPE_CHECKING:
+    from api.events import Event
     from api.users import User
 
 
@@ -40,6 +41,12 @@ async def _has_checked_in_ticket(session: AsyncSession, *, booking_id: uuid.UUID
         select(exists().where(Ticket.booking_id == booking_id, Ticket.checked_in_at.is_not(None)))
     )
     return bool(used)
+
+
+def attendee_deadline(event: Event) -> datetime | None:
+    """Until when attendees may cancel their own bookings of `event` (None: they may not)."""
+    hours = event.attendee_cancellation_hours
+    return None if hours is None else event.starts_at - timedelta(hours=hours)
 
 
 async def cancel(
@@ -68,11 +75,11 @@ async def cancel(
     )
     staff = actor.role == users_service.Role.admin or actor.id == event.organizer_id
     if not staff:
-        hours = event.attendee_cancellation_hours
-        if hours is None or now > event.starts_at - timedelta(hours=hours):
+        deadline = attendee_deadline(event)
+        if deadline is None or now > deadline:
             raise CancellationClosed(
                 "This event no longer accepts cancellations."
-                if hours is not None
+                if deadline is not None
                 else "This event does not accept cancellations by attendees."
             )
         if await _has_checked_in_ticket(session, booking_id=booking.id):

@@ -10,7 +10,7 @@ bookings together, committed whole, are in `workflows`.
 
 from __future__ import annotations
 
-from api.bookings.cancellation import cancel, cancel_all_for_event
+from api.bookings.cancellation import attendee_deadline, cancel, cancel_all_for_event
 from api.bookings.checkin import check_in, check_in_window
 from api.bookings.confirmation import (
     accept_free,
@@ -47,6 +47,7 @@ __all__ = [
     "Holder",
     "accept_free",
     "announce_reminders",
+    "attendee_deadline",
     "attendees",
     "booked_event_ids",
     "cancel",

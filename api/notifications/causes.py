@@ -66,5 +66,5 @@ def booking_context(settings: Settings, booking_id: uuid.UUID, **facts: Any) -> 
     return {
         "booking_id": str(booking_id),
         "booking_reference": booking_id.hex[:8].upper(),
-        "booking_url": f"{base}/bookings/{booking_id}",
+        "booking_url": f"{base}/my/bookings/{booking_id}",  # the buyer's booking page
     } | facts

@@ -11,11 +11,9 @@ from typing import Annotated, Any
 
 from fastapi import Path, Request
 from fastapi.responses import Response
-from markupsafe import Markup
 from pydantic import ValidationError
 
 from api.bookings import service as bookings_service
-from api.bookings import tickets
 from api.bookings.errors import BookingNotFound
 from api.bookings.models import Booking, BookingStatus
 from api.bookings.schemas import BookingCreate
@@ -39,7 +37,7 @@ router = page_router()
 BookingId = Annotated[uuid.UUID, Path()]
 
 
-async def _own_booking(session: Any, *, booking_id: uuid.UUID, user: User) -> Booking:
+async def own_booking(session: Any, *, booking_id: uuid.UUID, user: User) -> Booking:
     """The visitor's own booking (organizers and admins see others' in the back office)."""
     booking = await bookings_service.get_visible_or_raise(
         session, booking_id=booking_id, viewer=user
@@ -105,7 +103,7 @@ async def checkout(
     declined: uuid.UUID | None = None,
 ) -> Response:
     """The hold, its countdown, and how to pay."""
-    booking = await _own_booking(session, booking_id=booking_id, user=user)
+    booking = await own_booking(session, booking_id=booking_id, user=user)
     live = await payments_service.live_payment(session, booking_id=booking.id)
     if booking.status == BookingStatus.confirmed or (
         live is not None and live.status == PaymentStatus.processing
@@ -135,7 +133,7 @@ async def pay(
 ) -> Response:
     """Pay with a test card of the sandbox, or choose bank transfer. A declined card is said
     so on the checkout page, where another can be tried."""
-    booking = await _own_booking(session, booking_id=booking_id, user=user)
+    booking = await own_booking(session, booking_id=booking_id, user=user)
     form = await request.form()
     method = str(form.get("method", "")).strip()
     card = str(form.get("card", "")).strip().replace(" ", "")
@@ -192,7 +190,7 @@ async def authenticate_form(
     session: SessionDep,
 ) -> Response:
     """The sandbox's stand-in for the bank's 3-D Secure page."""
-    booking = await _own_booking(session, booking_id=booking_id, user=user)
+    booking = await own_booking(session, booking_id=booking_id, user=user)
     payment = await payments_service.get_visible_or_raise(
         session, payment_id=payment_id, viewer=user
     )
@@ -212,7 +210,7 @@ async def authenticate(
     settings: SettingsDep,
     providers: ProvidersDep,
 ) -> Response:
-    booking = await _own_booking(session, booking_id=booking_id, user=user)
+    booking = await own_booking(session, booking_id=booking_id, user=user)
     form = await request.form()
     payment = await payments.authenticate_sandbox_payment(
         session,
@@ -223,57 +221,3 @@ async def authenticate(
         succeed=form.get("outcome") == "pass",
     )
     return _after(request, booking, payment)
-
-
-@router.get("/my/bookings")
-async def my_bookings(request: Request, user: SignedIn, session: SessionDep) -> Response:
-    """The visitor's bookings, newest first."""
-    bookings, total = await bookings_service.list_for_user(
-        session, user=user, page=1, page_size=100
-    )
-    events = {
-        e.id: e
-        for e in await events_service.get_many(
-            session, event_ids=list({b.event_id for b in bookings})
-        )
-    }
-    rows = [
-        (b, events.get(b.event_id), bookings_service.effective_status(b).value) for b in bookings
-    ]
-    return render(request, "my_bookings.html", {"rows": rows, "total": total})
-
-
-@router.get("/my/bookings/{booking_id}")
-async def my_booking(
-    request: Request,
-    booking_id: BookingId,
-    user: SignedIn,
-    session: SessionDep,
-    settings: SettingsDep,
-) -> Response:
-    """One booking: what it holds, what it cost, and its tickets with their QR codes."""
-    booking = await _own_booking(session, booking_id=booking_id, user=user)
-    event = await events_service.get(session, event_id=booking.event_id)
-    issued = await tickets.list_for_booking(session, booking_id=booking.id)
-    live = await payments_service.live_payment(session, booking_id=booking.id)
-    codes = [
-        # segno's SVG of our own signed payload: no text of anyone's in it.
-        (ticket, Markup(tickets.qr_svg(tickets.qr_payload(settings, ticket))))  # noqa: S704
-        for ticket in issued
-    ]
-    return render(
-        request,
-        "my_booking.html",
-        {
-            "booking": booking,
-            "event": event,
-            "status": bookings_service.effective_status(booking).value,
-            "names": {t.id: t.name for t in event.ticket_types} if event else {},
-            "tickets": codes,
-            # Bank transfer: what to send where, until finance sees it arrive.
-            "transfer": live.next_action
-            if live is not None and live.status == PaymentStatus.processing
-            else None,
-            "payment": live,
-        },
-    )

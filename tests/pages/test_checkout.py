@@ -172,3 +172,47 @@ async def test_bank_transfer_shows_the_reference_to_pay_with(api: Api) -> None:
     # The checkout does not offer a second payment while the transfer is awaited.
     again = await api.client.get(held.headers["location"])
     assert again.status_code == 303
+
+
+async def test_the_buyer_cancels_within_the_policy_and_takes_the_documents(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner, attendee_cancellation_hours=24)
+    strict = await published_event(
+        api, owner, title="No Refunds Gala", attendee_cancellation_hours=None
+    )
+    await signed_in_browser(api)
+    held = await book(api, event["slug"], {event["ticket_types"][0]["id"]: 2})
+    paid = await pay(api, held.headers["location"], "4242424242424242")
+    booking_path = paid.headers["location"]
+
+    mine = await api.client.get(booking_path)
+    assert "You can cancel until" in mine.text
+    tickets = await api.client.get(f"{booking_path}/tickets.pdf")
+    assert tickets.headers["content-type"] == "application/pdf"
+    assert tickets.content.startswith(b"%PDF")
+    invoice = await api.client.get(f"{booking_path}/invoice.pdf")
+    assert invoice.content.startswith(b"%PDF")
+    entry = await api.client.get(f"{booking_path}/event.ics")
+    assert entry.headers["content-type"].startswith("text/calendar")
+    assert "SUMMARY:Harbour Jazz Night" in entry.text
+
+    cancelled = await api.client.post(
+        f"{booking_path}/cancel", data={"csrf_token": form_token(mine), "reason": "Ill"}
+    )
+    assert cancelled.status_code == 303
+    after = await api.client.get(booking_path)
+    assert "Cancelled" in after.text
+    assert "Cancel the booking" not in after.text
+    [row] = await api.outbox("booking.cancelled")
+    assert row.payload["cancelled_by"] == "attendee"
+
+    other = await book(api, strict["slug"], {strict["ticket_types"][0]["id"]: 1})
+    paid_strict = await pay(api, other.headers["location"], "4242424242424242")
+    strict_page = await api.client.get(paid_strict.headers["location"])
+    assert "does not accept cancellations by attendees" in strict_page.text
+    refused = await api.client.post(
+        f"{paid_strict.headers['location']}/cancel",
+        data={"csrf_token": form_token(strict_page)},
+    )
+    assert refused.status_code == 409
+    assert "does not accept cancellations by attendees" in refused.text

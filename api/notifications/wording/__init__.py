@@ -47,7 +47,7 @@ EVENT_SAMPLE: dict[str, Any] = {
     "event_url": "http://127.0.0.1:8000/event/night-of-the-analytical-engine",
     "booking_id": "6f1c2f0e-1d2b-4c55-9a8e-2a7b9f1e0c11",
     "booking_reference": "6F1C2F0E",
-    "booking_url": "http://127.0.0.1:8000/bookings/6f1c2f0e-1d2b-4c55-9a8e-2a7b9f1e0c11",
+    "booking_url": "http://127.0.0.1:8000/my/bookings/6f1c2f0e-1d2b-4c55-9a8e-2a7b9f1e0c11",
     "seats": 2,
     "total_cents": 5000,
     "currency": "GBP",
