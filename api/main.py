@@ -34,7 +34,15 @@ from api.notifications.dependencies import deliver_after_response
 from api.notifications.router import admin as notifications_admin_router
 from api.notifications.router import router as notifications_router
 from api.observability import Metrics, RequestContextMiddleware, configure_logging
-from api.pages import account, checkout, my_bookings, storefront
+from api.pages import (
+    account,
+    checkout,
+    my_account,
+    my_bookings,
+    social_sign_in,
+    storefront,
+    waitlist,
+)
 from api.pages.routing import install_page_errors
 from api.payments.providers import close_providers, make_providers
 from api.payments.router import router as payments_router
@@ -49,6 +57,9 @@ PAGES = (
     account.router,
     checkout.router,
     my_bookings.router,
+    my_account.router,
+    social_sign_in.router,
+    waitlist.router,
 )  # after the API: its paths never collide
 EVENT_WORKFLOWS: EventWorkflows = bookings_workflows  # what the events routes call above them
 ROUTERS = (

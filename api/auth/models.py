@@ -110,6 +110,8 @@ class OAuthState(Base):
     nonce: Mapped[str | None] = mapped_column(String(100))
     code_verifier: Mapped[str] = mapped_column(String(128))
     link_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # Started from a page: the path to return to, signed in by the pages' cookie.
+    return_to: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 import httpx
 from fastapi import APIRouter, Cookie, Form, Path, Query, Request, Response, status
@@ -28,16 +29,18 @@ def _http(request: Request) -> httpx.AsyncClient:
     return client
 
 
-def _set_cookie(response: Response, settings: Settings, provider: str, token: str) -> None:
-    """The browser binding: HttpOnly; Apple's answer is a cross-site POST, which only carries
-    SameSite=None cookies (and those need https)."""
+def set_browser_binding(
+    response: Response, settings: Settings, provider: str, token: str, path: str = "/auth/oauth"
+) -> None:
+    """The browser binding, sent back to the callback at `path`: HttpOnly; Apple's answer is a
+    cross-site POST, which only carries SameSite=None cookies (and those need https)."""
     secure = settings.public_base_url.startswith("https://")
     cross_site = oauth.PROVIDERS[provider].form_post and secure
     response.set_cookie(
         COOKIE,
         token,
         max_age=settings.oauth_state_ttl_seconds,
-        path="/auth/oauth",
+        path=path,
         httponly=True,
         secure=secure,
         samesite="none" if cross_site else "lax",
@@ -81,7 +84,7 @@ async def login(
         session, settings, _http(request), provider=provider, browser_token=browser
     )
     response = RedirectResponse(started.authorization_url, status_code=status.HTTP_302_FOUND)
-    _set_cookie(response, settings, provider, started.browser_token)
+    set_browser_binding(response, settings, provider, started.browser_token)
     return response
 
 
@@ -96,21 +99,13 @@ async def _callback(
     error: str | None,
     browser: str | None,
 ) -> OAuthResult:
-    social.provider_or_raise(settings, provider)
-    pending = await social.consume_state(
-        session, provider=provider, state=state, browser_token=browser
-    )
-    profile = await social.profile_from_callback(
-        settings, _http(request), provider=provider, request=pending, code=code, error=error
-    )
-    outcome = await social.complete(
+    _, outcome = await social.answered(
         session,
         settings,
+        _http(request),
         provider=provider,
-        request=pending,
-        profile=profile,
-        user_agent=request.headers.get("user-agent"),
-        ip=request.client.host if request.client else None,
+        answer=answer(request, code=code, state=state, error=error, browser=browser),
+        from_page=False,
     )
     return OAuthResult(
         tokens=outcome.tokens,
@@ -119,7 +114,36 @@ async def _callback(
     )
 
 
-CALLBACK_ERRORS = problem_responses(400, 401, 403, 404, 409, 502)
+def answer(
+    request: Request,
+    *,
+    code: str | None,
+    state: str | None,
+    error: str | None,
+    browser: str | None,
+) -> social.Answer:
+    """A provider's answer as a callback request carries it."""
+    return social.Answer(
+        code=code,
+        state=state,
+        error=error,
+        browser_token=browser,
+        user_agent=request.headers.get("user-agent"),
+        ip=request.client.host if request.client else None,
+    )
+
+
+def _to_page(provider: str, **answer: str | None) -> RedirectResponse:
+    query = urlencode({name: value for name, value in answer.items() if value is not None})
+    return RedirectResponse(
+        f"/account/sign-in/{provider}/callback?{query}", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
+CALLBACK_ERRORS = {
+    **problem_responses(400, 401, 403, 404, 409, 502),
+    303: {"description": "A sign-in started from the sign-in page: on to that page"},
+}
 Text = Annotated[str | None, Query(max_length=2048)]
 
 
@@ -138,10 +162,13 @@ async def callback(
     state: Text = None,
     error: Text = None,
     browser: BrowserCookie = None,
-) -> OAuthResult:
+) -> OAuthResult | Response:
     """Where the provider sends the browser back: the code is exchanged, the ID token (or
     profile) checked, and you are signed in with the same tokens as a password login (or the
-    account is linked, when you started from `POST .../link`)."""
+    account is linked, when you started from `POST .../link`). A sign-in started from the
+    sign-in page goes on to that page (303), which signs the browser in."""
+    if await social.page_to_return_to(session, provider=provider, state=state):
+        return _to_page(provider, code=code, state=state, error=error)
     return await _callback(
         provider, request, session, settings, code=code, state=state, error=error, browser=browser
     )
@@ -165,8 +192,10 @@ async def callback_form_post(
     state: FormText = None,
     error: FormText = None,
     browser: BrowserCookie = None,
-) -> OAuthResult:
+) -> OAuthResult | Response:
     """The same callback for providers that answer with a form POST (Apple)."""
+    if await social.page_to_return_to(session, provider=provider, state=state):
+        return _to_page(provider, code=code, state=state, error=error)
     return await _callback(
         provider, request, session, settings, code=code, state=state, error=error, browser=browser
     )
@@ -191,7 +220,7 @@ async def link(
     started = await social.start(
         session, settings, _http(request), provider=provider, browser_token=browser, link_user=user
     )
-    _set_cookie(response, settings, provider, started.browser_token)
+    set_browser_binding(response, settings, provider, started.browser_token)
     return AuthorizationUrl(authorization_url=started.authorization_url)
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import outbox
 from api.auth import oauth
+from api.auth.browser import BrowserSession, open_browser_session
 from api.auth.errors import (
     AccountInactive,
     OAuthAccountExists,
@@ -80,6 +81,7 @@ async def start(
     provider: str,
     browser_token: str | None,
     link_user: User | None = None,
+    return_to: str | None = None,
 ) -> Started:
     """A new authorization request: its state, nonce and verifier are kept (hashed where they
     are credentials) until the callback, for `oauth_state_ttl_seconds` at most."""
@@ -108,11 +110,27 @@ async def start(
             nonce=nonce,
             code_verifier=verifier,
             link_user_id=link_user.id if link_user else None,
+            return_to=return_to,
             created_at=now,
             expires_at=now + timedelta(seconds=settings.oauth_state_ttl_seconds),
         )
     )
     return Started(url, browser)
+
+
+async def page_to_return_to(
+    session: AsyncSession, *, provider: str, state: str | None
+) -> str | None:
+    """Whether a callback answers a sign-in started from a page (and so is finished by the
+    page, which signs the browser in by cookie): that page's path, else None. Reads only; the
+    state is spent by `consume_state`."""
+    if not state:
+        return None
+    return await session.scalar(
+        select(OAuthState.return_to).where(
+            OAuthState.state_hash == _hash(state), OAuthState.provider == provider
+        )
+    )
 
 
 async def consume_state(
@@ -186,10 +204,56 @@ async def profile_from_callback(
 
 
 @dataclass(frozen=True)
+class Answer:
+    """What a provider sent back to the callback, and from where."""
+
+    code: str | None
+    state: str | None
+    error: str | None
+    browser_token: str | None  # the cookie that binds the request to the browser
+    user_agent: str | None
+    ip: str | None
+
+
+async def answered(
+    session: AsyncSession,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    *,
+    provider: str,
+    answer: Answer,
+    from_page: bool,
+) -> tuple[OAuthState, Outcome]:
+    """A callback, whole: the state spent, the code exchanged and the profile checked, then
+    the sign-in (tokens for the API; the cookie's session for a sign-in started from a page,
+    `from_page`) or the link. A state started by the other kind of caller is refused."""
+    provider_or_raise(settings, provider)
+    pending = await consume_state(
+        session, provider=provider, state=answer.state, browser_token=answer.browser_token
+    )
+    if (pending.return_to is not None) != from_page:
+        raise OAuthStateInvalid("This sign-in was not started here; start again.", field="state")
+    profile = await profile_from_callback(
+        settings, http, provider=provider, request=pending, code=answer.code, error=answer.error
+    )
+    outcome = await complete(
+        session,
+        settings,
+        provider=provider,
+        request=pending,
+        profile=profile,
+        user_agent=answer.user_agent,
+        ip=answer.ip,
+    )
+    return pending, outcome
+
+
+@dataclass(frozen=True)
 class Outcome:
     identity: OAuthIdentity
     tokens: TokenPair | None  # a sign-in; None when a signed-in user linked an account
     created: bool
+    browser: BrowserSession | None = None  # a sign-in started from a page
 
 
 async def complete(
@@ -246,6 +310,11 @@ async def complete(
     identity.last_login_at = utcnow()
     identity.email, identity.display_name = profile.email, profile.name
     await users.mark_logged_in(session, user=user)
+    if request.return_to is not None:  # started from a page: the browser gets the cookie
+        opened = await open_browser_session(
+            session, settings, user=user, user_agent=user_agent, ip=ip
+        )
+        return Outcome(identity, None, created, opened)
     tokens = await open_session(session, settings, user=user, user_agent=user_agent, ip=ip)
     return Outcome(identity, tokens, created)
 

@@ -38,7 +38,13 @@ from api.bookings.queries import (
 )
 from api.bookings.reminders import REMINDERS, announce_reminders
 from api.bookings.waitlist import release_expired, seats_added
-from api.bookings.waitlist_entries import entries_seen_by, join_and_place, leave_waitlist
+from api.bookings.waitlist_entries import (
+    active_entries,
+    entries_seen_by,
+    join_and_place,
+    leave_waitlist,
+    places_of,
+)
 
 __all__ = [
     "REMINDERS",
@@ -46,6 +52,7 @@ __all__ = [
     "EventsWithSales",
     "Holder",
     "accept_free",
+    "active_entries",
     "announce_reminders",
     "attendee_deadline",
     "attendees",
@@ -70,6 +77,7 @@ __all__ = [
     "mark_refunded",
     "organizer_events",
     "past_customers",
+    "places_of",
     "release_expired",
     "sales_by_event",
     "seats_added",

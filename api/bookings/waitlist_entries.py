@@ -224,3 +224,35 @@ async def entries_seen_by(
         page=page,
         page_size=page_size,
     )
+
+
+async def places_of(
+    session: AsyncSession, *, user_id: uuid.UUID
+) -> list[tuple[WaitlistEntry, int | None]]:
+    """A person's open places on every event's waitlist, soonest event first, each with its
+    place in its queue (None once an offer is in hand)."""
+    entries = list(
+        await session.scalars(
+            select(WaitlistEntry)
+            .where(WaitlistEntry.user_id == user_id, WaitlistEntry.status.in_(ACTIVE_WAITLIST))
+            .order_by(WaitlistEntry.created_at)
+        )
+    )
+    placed = []
+    for entry in entries:
+        position = None
+        if entry.status == WaitlistStatus.waiting:
+            ahead = await session.scalar(
+                select(func.count()).where(
+                    WaitlistEntry.ticket_type_id == entry.ticket_type_id,
+                    WaitlistEntry.status == WaitlistStatus.waiting,
+                    (WaitlistEntry.created_at < entry.created_at)
+                    | (
+                        (WaitlistEntry.created_at == entry.created_at)
+                        & (WaitlistEntry.id < entry.id)
+                    ),
+                )
+            )
+            position = int(ahead or 0) + 1
+        placed.append((entry, position))
+    return placed

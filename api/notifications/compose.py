@@ -151,7 +151,7 @@ def calendar_entry(context: dict[str, Any], *, uid: str) -> bytes:
         f"DTEND:{_ics_time(context.get('ends_at') or context['starts_at'])}",
         f"SUMMARY:{_ics_text(str(context.get('event_title', '')))}",
         f"LOCATION:{_ics_text(str(context.get('venue', '')))}",
-        f"URL:{context.get('booking_url', '')}",
+        f"URL:{context.get('booking_url') or context.get('event_url', '')}",
         "END:VEVENT",
         "END:VCALENDAR",
     ]

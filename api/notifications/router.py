@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import RedirectResponse
 
 from api.auth.dependencies import CurrentUser
 from api.deps import Public, SessionDep, SettingsDep
@@ -199,21 +200,22 @@ Token = Annotated[str, Query(min_length=10, max_length=1000)]
 
 @router.get(
     "/notifications/unsubscribe",
-    response_class=HTMLResponse,
+    status_code=status.HTTP_303_SEE_OTHER,
+    response_class=RedirectResponse,
     dependencies=[Public],
-    responses=problem_responses(422),
+    responses={
+        **problem_responses(422),
+        303: {"description": "To the unsubscribe page, which asks before it unsubscribes"},
+    },
 )
-async def unsubscribe_page(token: Token, settings: SettingsDep) -> HTMLResponse:
-    """The page an unsubscribe link opens: one button, so link scanners that follow links do
-    not unsubscribe anyone (RFC 8058); mail clients POST instead."""
+async def unsubscribe_page(token: Token, settings: SettingsDep) -> RedirectResponse:
+    """Where a browser that opens the `List-Unsubscribe` address lands: the account area's
+    unsubscribe page, with one button, so link scanners that follow links do not unsubscribe
+    anyone (RFC 8058); mail clients POST here instead."""
     preferences_service.read_unsubscribe_token(settings, token)
-    return HTMLResponse(
-        "<!doctype html><html><head><meta charset='utf-8'><title>Unsubscribe</title></head>"
-        "<body style='font-family:system-ui;max-width:32em;margin:3em auto'>"
-        "<h1>Unsubscribe</h1><p>Stop news about new events from organizers you booked with? "
-        "Tickets, receipts and account messages still reach you.</p>"
-        f"<form method='post' action='?token={token}'><button>Unsubscribe</button></form>"
-        "</body></html>"
+    return RedirectResponse(
+        f"/account/unsubscribe?{urlencode({'token': token})}",
+        status_code=status.HTTP_303_SEE_OTHER,
     )
 
 

@@ -10,7 +10,7 @@ from fastapi import Form, Query, Request
 from fastapi.responses import Response
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
-from api.auth import browser, service, verification
+from api.auth import browser, oauth, service, verification
 from api.auth.dependencies import PasswordCheckDep
 from api.auth.schemas import LoginRequest, RegisterRequest
 from api.deps import RateLimiterDep, SessionDep, SettingsDep, WritingSessionDep
@@ -50,10 +50,11 @@ def local_path(target: str | None) -> str:
 
 
 @router.get("/account/sign-up")
-async def sign_up_form(request: Request, visitor: Visitor) -> Response:
+async def sign_up_form(request: Request, visitor: Visitor, settings: SettingsDep) -> Response:
     if visitor is not None:
         return redirect(request, "/")
-    return render(request, "account/sign_up.html", {"values": {}, "errors": {}})
+    context = {"values": {}, "errors": {}, "providers": oauth.configured(settings)}
+    return render(request, "account/sign_up.html", context)
 
 
 @router.post("/account/sign-up", dependencies=[DeliverNotifications])
@@ -76,10 +77,12 @@ async def sign_up(
         await limiter.hit("register-ip", _ip(request), settings.rate_limit_register_ip)
         await service.register(session, settings, checker, body)
     except (ValidationError, AppError) as error:
-        values = {"email": email, "full_name": full_name}
-        raise FormRejected.render(
-            request, "account/sign_up.html", {"values": values, "errors": field_errors(error)}
-        ) from error
+        context = {
+            "values": {"email": email, "full_name": full_name},
+            "errors": field_errors(error),
+            "providers": oauth.configured(settings),
+        }
+        raise FormRejected.render(request, "account/sign_up.html", context) from error
     return render(request, "account/check_email.html", {"email": str(body.email)})
 
 
@@ -99,10 +102,17 @@ async def verify_email(
 
 
 @router.get("/account/sign-in")
-async def sign_in_form(request: Request, visitor: Visitor, next: Token = "/") -> Response:
+async def sign_in_form(
+    request: Request, visitor: Visitor, settings: SettingsDep, next: Token = "/"
+) -> Response:
     if visitor is not None:
         return redirect(request, local_path(next))
-    context = {"values": {}, "errors": {}, "next": local_path(next)}
+    context = {
+        "values": {},
+        "errors": {},
+        "next": local_path(next),
+        "providers": oauth.configured(settings),
+    }
     return render(request, "account/sign_in.html", context)
 
 
@@ -139,6 +149,7 @@ async def sign_in(
             if isinstance(error, AppError)
             else field_errors(error),
             "next": local_path(next),
+            "providers": oauth.configured(settings),
         }
         raise FormRejected.render(request, "account/sign_in.html", context) from error
     keep_session(request, settings, opened)

@@ -17,7 +17,7 @@ from api.bookings import service as bookings_service
 from api.bookings.errors import BookingNotFound
 from api.bookings.models import Booking, BookingStatus
 from api.bookings.schemas import BookingCreate
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, StorageDep
 from api.errors import AppError
 from api.events import Event
 from api.events import service as events_service
@@ -72,6 +72,7 @@ async def book(
     user: SignedIn,
     session: SessionDep,
     settings: SettingsDep,
+    storage: StorageDep,
 ) -> Response:
     """Hold the seats chosen on the event's page; free ones are confirmed at once."""
     event = await events_service.get_by_slug_or_raise(session, slug=slug, viewer=user)
@@ -83,7 +84,7 @@ async def book(
         )
     except (ValidationError, AppError) as error:
         errors = field_errors(error)
-        context = await event_context(session, event) | {
+        context = await event_context(session, event, viewer=user, storage=storage) | {
             "errors": {"form": next(iter(errors.values()))},
             "chosen": {k: str(v) for k, v in form.items() if k != "csrf_token"},
         }

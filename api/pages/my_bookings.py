@@ -33,20 +33,23 @@ router = page_router()
 
 @router.get("/my/bookings")
 async def my_bookings(request: Request, user: SignedIn, session: SessionDep) -> Response:
-    """The visitor's bookings, newest first."""
+    """The visitor's bookings, newest first, and their places on waitlists with any offer."""
     bookings, total = await bookings_service.list_for_user(
         session, user=user, page=1, page_size=100
     )
-    events = {
-        e.id: e
-        for e in await events_service.get_many(
-            session, event_ids=list({b.event_id for b in bookings})
-        )
-    }
+    places = await bookings_service.places_of(session, user_id=user.id)
+    event_ids = {b.event_id for b in bookings} | {entry.event_id for entry, _ in places}
+    events = {e.id: e for e in await events_service.get_many(session, event_ids=list(event_ids))}
     rows = [
         (b, events.get(b.event_id), bookings_service.effective_status(b).value) for b in bookings
     ]
-    return render(request, "my_bookings.html", {"rows": rows, "total": total})
+    waitlist = []
+    for entry, position in places:
+        event = events[entry.event_id]
+        ticket_type = next(t for t in event.ticket_types if t.id == entry.ticket_type_id)
+        waitlist.append((entry, position, event, ticket_type))
+    context = {"rows": rows, "total": total, "waitlist": waitlist}
+    return render(request, "my_bookings.html", context)
 
 
 async def _booking_context(

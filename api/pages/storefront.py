@@ -15,14 +15,23 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import SessionDep, SettingsDep
+from api.bookings import service as bookings_service
+from api.config import Settings
+from api.deps import SessionDep, SettingsDep, StorageDep
+from api.errors import AppError
 from api.events import Event, TicketType
+from api.events import media as media_service
 from api.events import service as events_service
 from api.events.views import event_view
+from api.notifications.causes import event_context as event_facts
+from api.notifications.compose import calendar_entry
 from api.pages.rendering import render
 from api.pages.routing import page_router
 from api.pages.visitor import Visitor
-from api.search import listing
+from api.search import listing, recommendations
+from api.search import service as search_service
+from api.storage import Storage
+from api.users import User
 
 router = page_router()
 PAGE_SIZE = 12
@@ -131,25 +140,66 @@ async def event_page(
     request: Request,
     visitor: Visitor,
     session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
     slug: Annotated[str, Path(max_length=120)],
 ) -> Response:
-    """An event: when and where in its own time zone, and its tickets with what is left."""
+    """An event: when and where in its own time zone, its tickets with what is left, the
+    waitlist when they are gone, and events like it."""
     event = await events_service.get_by_slug_or_raise(session, slug=slug, viewer=visitor)
-    return render(request, "event.html", await event_context(session, event))
+    context = await event_context(session, event, viewer=visitor, storage=storage)
+    context["similar"] = await _similar(session, settings, event, visitor)
+    return render(request, "event.html", context)
 
 
-async def event_context(session: AsyncSession, event: Event) -> dict[str, Any]:
+SIMILAR = 4
+
+
+async def _similar(
+    session: AsyncSession, settings: Settings, event: Event, visitor: User | None
+) -> list[recommendations.Recommended]:
+    """The API's `GET /events/{id}/similar`; the page goes on without them when search is down."""
+    try:
+        return await recommendations.similar(
+            session,
+            search_service.backend_for(settings),
+            settings.snapshot_dir,
+            event=event,
+            viewer_id=visitor.id if visitor else None,
+            limit=SIMILAR,
+        )
+    except AppError:
+        return []
+
+
+async def event_context(
+    session: AsyncSession, event: Event, *, viewer: User | None, storage: Storage
+) -> dict[str, Any]:
     """What an event's page shows; the booking form comes back to it with what was wrong."""
     offers = _offers(event, datetime.now(UTC))
+    waiting = (
+        await bookings_service.active_entries(session, event_id=event.id, user_id=viewer.id)
+        if viewer is not None
+        else []
+    )
+    images = [
+        {"url": storage.url(m.storage_key), "alt": m.alt_text or "", "w": m.width, "h": m.height}
+        for m in await media_service.list_media(session, event=event)
+    ]
     return {
         "event": event,
         "offers": offers,
+        "images": images,
         "sold_out": bool(offers) and all(o.sold_out for o in offers),
         "on_sale": event.status == events_service.EventStatus.published
         and any(o.on_sale and not o.sold_out for o in offers),
+        "waitlist_open": event.status == events_service.EventStatus.published
+        and event.starts_at > datetime.now(UTC),
+        "waiting": {entry.ticket_type_id: entry for entry in waiting},
         "map_url": _map_url(event),
         # The API's own rendering of the Markdown, sanitised by nh3 (an allow-list).
         "description_html": Markup(event_view(event).description_html),  # noqa: S704
+        "similar": [],
         "errors": {},
         "chosen": {},
     }
@@ -163,3 +213,20 @@ def _map_url(event: Event) -> str | None:
         )
     place = ", ".join(p for p in (event.venue_name, event.address, event.city) if p)
     return f"https://www.openstreetmap.org/search?{urlencode({'query': place})}" if place else None
+
+
+@router.get("/event/{slug}/calendar.ics")
+async def event_calendar(
+    visitor: Visitor,
+    session: SessionDep,
+    settings: SettingsDep,
+    slug: Annotated[str, Path(max_length=120)],
+) -> Response:
+    """The event for anyone's calendar (a booking's own entry is on the booking's page)."""
+    event = await events_service.get_by_slug_or_raise(session, slug=slug, viewer=visitor)
+    entry = calendar_entry(event_facts(settings, event), uid=f"{event.id}@tessera")
+    return Response(
+        entry,
+        media_type="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{event.slug}.ics"'},
+    )

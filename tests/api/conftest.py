@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -62,17 +63,26 @@ def api(app: FastAPI, client: httpx.AsyncClient) -> Api:
     return Api(app, client)
 
 
-@pytest.fixture
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """The test's app served by uvicorn on a loopback port (its lifespan is already running).
-    The socket listens before uvicorn starts, so early connections wait in its backlog."""
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI, port: int = 0) -> AsyncIterator[str]:
+    """Serve the app with uvicorn on a loopback port (its lifespan is already running). The
+    socket listens before uvicorn starts, so early connections wait in its backlog."""
     listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
+    listener.bind(("127.0.0.1", port))
     listener.listen(64)
     port = listener.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_config=None))
     task = asyncio.create_task(server.serve(sockets=[listener]))
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
-    listener.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()
+
+
+@pytest.fixture
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """The test's app served by uvicorn on a loopback port."""
+    async with serving(app) as url:
+        yield url

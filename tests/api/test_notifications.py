@@ -452,9 +452,11 @@ async def test_marketing_goes_to_opted_in_customers_with_one_click_unsubscribe_a
     link = mail["List-Unsubscribe"].strip("<>")
     assert "Unsubscribe: " + link in mail.get_body(preferencelist=("plain",)).get_content()
     token = link.split("token=", 1)[1]
-    page = await api.client.get("/notifications/unsubscribe", params={"token": token})
+    opened = await api.client.get("/notifications/unsubscribe", params={"token": token})
+    assert opened.status_code == 303  # a browser lands on the page that asks first
+    page = await api.client.get(opened.headers["location"])
     assert page.status_code == 200
-    assert "<form method='post'" in page.text
+    assert '<form action="/account/unsubscribe" method="post">' in page.text
     done = await api.client.post("/notifications/unsubscribe", params={"token": token})
     assert done.status_code == 200, done.text
     assert done.json() == {"category": "marketing", "unsubscribed": True}

@@ -5,27 +5,20 @@ is checked with axe-core and photographed into var/screenshots/storefront/ for p
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from api.users.models import Role
 from tests.api.factories import Api
 from tests.api.test_events import published_event, ticket_body
+from tests.pages.browsing import browser, looked_at, needs_chromium, phone
 from tests.pages.test_account_and_storefront import PASSWORD, link_in_mail
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "storefront"
-PHONE = {"width": 360, "height": 780}
+__all__ = ["browser"]
 
-if CHROMIUM is None and os.environ.get("CI") != "true":
-    pytest.skip("Debian's chromium is not installed (CI installs it)", allow_module_level=True)
+needs_chromium()
 
 
 @pytest.fixture
@@ -36,34 +29,6 @@ def settings_overrides() -> dict[str, object]:
         "rate_limit_register_ip": "1000/minute",
         "deliver_notifications_inline": False,
     }
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    assert CHROMIUM is not None, "CI needs Debian's chromium for the browser tests"
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield launched
-        await launched.close()
-
-
-async def looked_at(page: Page, name: str) -> None:
-    """No serious or critical accessibility violation, nothing wider than the phone, and a
-    screenshot for people to look at."""
-    results = await Axe().run(page)
-    violations = [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])}x)"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert violations == [], f"{name}: {violations}"
-    width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name} is {width} px wide"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -84,8 +49,7 @@ async def test_a_visitor_finds_an_event_signs_up_confirms_and_resets_a_password(
         api, owner, title="Techno Marathon", description="Twelve hours of techno."
     )
     await api.sync_search_index()
-    context = await browser.new_context(viewport=PHONE, locale="en-GB")
-    context.set_default_timeout(10_000)
+    context = await phone(browser)
     page = await context.new_page()
 
     await page.goto(f"{served}/")
@@ -156,7 +120,7 @@ async def test_a_visitor_finds_an_event_signs_up_confirms_and_resets_a_password(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_a_buyer_books_paid_and_free_seats_with_names_is_declined_then_pays(
+async def test_a_buyer_books_paid_and_free_seats_with_names_is_declined_pays_and_cancels(
     api: Api, served: str, browser: Browser
 ) -> None:
     owner = await api.signed_in(Role.organizer)
@@ -165,14 +129,14 @@ async def test_a_buyer_books_paid_and_free_seats_with_names_is_declined_then_pay
         owner,
         title="Harbour Jazz Night",
         attendee_names_required=True,
+        attendee_cancellation_hours=24,
         tickets=[
             ticket_body(name="Standing", quantity=50),
             ticket_body(name="Guest list", quantity=5, price_cents=0),
         ],
     )
     buyer = await api.make_user(full_name="Ada Lovelace", email="ada@example.com")
-    context = await browser.new_context(viewport=PHONE, locale="en-GB")
-    context.set_default_timeout(10_000)
+    context = await phone(browser)
     page = await context.new_page()
 
     await page.goto(f"{served}/event/harbour-jazz-night")
@@ -210,7 +174,12 @@ async def test_a_buyer_books_paid_and_free_seats_with_names_is_declined_then_pay
     await expect(page.get_by_text("Mary Somerville")).to_be_visible()
     await looked_at(page, "13-tickets")
 
+    await page.get_by_role("button", name="Cancel the booking").click()
+    await expect(page.get_by_text("Cancelled").first).to_be_visible()
+    await expect(page.get_by_role("button", name="Cancel the booking")).to_have_count(0)
+    await looked_at(page, "14-cancelled")
+
     await page.get_by_role("link", name="My bookings").first.click()
     await expect(page.get_by_role("link", name="Harbour Jazz Night")).to_be_visible()
-    await looked_at(page, "14-my-bookings")
+    await looked_at(page, "15-my-bookings")
     await context.close()
