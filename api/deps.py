@@ -30,7 +30,9 @@ def declares_access(description: str) -> Callable[[F], F]:
     return mark
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Dependencies are `async def` even when they do not wait for anything: FastAPI runs a plain
+# `def` in its thread pool, a thread hop on every request (tests/api/test_foundation.py).
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -68,18 +70,18 @@ async def get_writing_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     storage: Storage = request.app.state.storage
     return storage
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
+async def get_rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
 
 @declares_access("anyone, signed in or not")
-def _public() -> None:
+async def _public() -> None:
     """Anyone may call this route."""
 
 

@@ -75,7 +75,7 @@ async def ready(request: Request) -> JSONResponse:
 @declares_access(
     "the scraper with TESSERA_METRICS_TOKEN; anyone in development and test when none is set"
 )
-def metrics_scraper(
+async def metrics_scraper(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_metrics_bearer)],
 ) -> None:

@@ -77,17 +77,7 @@ def served(app: str, env: dict[str, str], *, workers: int = 2) -> Iterator[str]:
     sockets = [_listening_socket(port) for _ in range(workers)]
     processes = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                app,
-                "--fd",
-                str(sock.fileno()),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
+            [sys.executable, "-m", "bench.serve", app, str(sock.fileno())],
             cwd=ROOT,
             env={**os.environ, **env},
             pass_fds=(sock.fileno(),),

@@ -74,7 +74,7 @@ AdminDep = Annotated[User, Depends(require_role(Role.admin))]
 OrganizerDep = Annotated[User, Depends(require_role(Role.organizer, Role.admin))]
 
 
-def get_password_check(request: Request) -> PasswordCheck:
+async def get_password_check(request: Request) -> PasswordCheck:
     checker: PasswordCheck = request.app.state.passwords
     return checker
 

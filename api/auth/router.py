@@ -30,13 +30,13 @@ from api.users.schemas import UserProfile, profile_view
 router = APIRouter(prefix="/auth", tags=["auth"], responses=problem_responses(422))
 
 
-def _after_account_messages(request: Request, background: BackgroundTasks) -> None:
+async def _after_account_messages(request: Request, background: BackgroundTasks) -> None:
     """Routes that ask for account messages end with what the composition root hooks in as
     `app.state.after_account_messages` (api/main.py: their delivery right after the response),
     since auth sits below notifications and cannot name it."""
     hook = getattr(request.app.state, "after_account_messages", None)
     if hook is not None:
-        hook(request, background)
+        await hook(request, background)
 
 
 AccountMessages = Depends(_after_account_messages)

@@ -37,7 +37,7 @@ router = APIRouter(tags=["events"], responses=problem_responses(422))
 WRITE_ERRORS = problem_responses(401, 403, 404, 409)
 
 
-def _event_workflows(request: Request) -> EventWorkflows:
+async def _event_workflows(request: Request) -> EventWorkflows:
     """What cancelling an event and changing a ticket type call in the bookings domain,
     handed over by the application (`api.main`)."""
     workflows: EventWorkflows = request.app.state.event_workflows
@@ -69,7 +69,13 @@ class _Visit:
         )
 
 
-VisitDep = Annotated[_Visit, Depends()]
+async def _visit(
+    user: MaybeUser, request: Request, response: Response, background: BackgroundTasks
+) -> _Visit:
+    return _Visit(user, request, response, background)  # built here, not in a worker thread
+
+
+VisitDep = Annotated[_Visit, Depends(_visit)]
 
 
 @router.get("/events/slug/{slug}", response_model=EventOut, responses=problem_responses(404))

@@ -10,7 +10,7 @@ from fastapi import BackgroundTasks, Depends, Request
 from api.notifications.worker import deliver_requested_now
 
 
-def deliver_after_response(request: Request, background: BackgroundTasks) -> None:
+async def deliver_after_response(request: Request, background: BackgroundTasks) -> None:
     state = request.app.state
     if state.settings.deliver_notifications_inline:
         background.add_task(

@@ -32,7 +32,7 @@ from api.users.models import Role, User
 router = APIRouter(tags=["payments"], responses=problem_responses(401, 422))
 
 
-def _providers(request: Request) -> dict[str, PaymentProvider]:
+async def _providers(request: Request) -> dict[str, PaymentProvider]:
     providers: dict[str, PaymentProvider] = request.app.state.payment_providers
     return providers
 

@@ -29,7 +29,7 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of the last page")]
 
 
-def _filters(
+async def _filters(
     category_id: uuid.UUID | None = None,
     city: Annotated[str | None, Query(max_length=100)] = None,
     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")] = None,
@@ -58,7 +58,7 @@ def _filters(
 Filters = Annotated[events_service.EventFilters, Depends(_filters)]
 
 
-def _search_params(
+async def _search_params(
     q: Annotated[
         str | None, Query(max_length=200, description="Words to search for (typos allowed)")
     ] = None,
@@ -150,7 +150,18 @@ class _PublicListing:
         )
 
 
-PublicListingDep = Annotated[_PublicListing, Depends()]
+async def _public_listing(
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+    user: MaybeUser,
+    session: SessionDep,
+    search: SearchParamsDep,
+) -> _PublicListing:
+    return _PublicListing(request, response, background, user, session, search)  # no thread
+
+
+PublicListingDep = Annotated[_PublicListing, Depends(_public_listing)]
 
 
 @router.get(

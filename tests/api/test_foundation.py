@@ -156,6 +156,30 @@ def test_no_route_ends_a_transaction_itself() -> None:
     assert found == []
 
 
+def _sync_dependencies(dependant: Dependant) -> set[str]:
+    found: set[str] = set()
+    for sub in dependant.dependencies:
+        call = sub.call
+        is_async = (
+            inspect.iscoroutinefunction(call)
+            or inspect.isasyncgenfunction(call)
+            or inspect.iscoroutinefunction(type(call).__call__)  # a security scheme's instance
+        )
+        if call is not None and not is_async:
+            found.add(f"{call.__module__}.{getattr(call, '__qualname__', call)}")
+        found |= _sync_dependencies(sub)
+    return found
+
+
+def test_no_dependency_hops_to_a_worker_thread() -> None:
+    """FastAPI runs a plain `def` dependency in its thread pool: a thread hop (and, under load,
+    a wait for the interpreter lock) on every request that uses it. Ours are all async."""
+    routes = [r for router in ROUTERS + PAGES for r in router.routes if isinstance(r, APIRoute)]
+    assert len(routes) > 100
+    found = set().union(*(_sync_dependencies(r.dependant) for r in routes))
+    assert found == set()
+
+
 EXPECTED_OPERATIONS = {
     ("post", "/auth/register"),
     ("post", "/auth/login"),
