@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # The pages' session cookie: an access token bound to a server-side session, checked on
     # every request, so signing out (everywhere) ends it at once.
     browser_session_ttl_seconds: int = Field(default=14 * 86_400, ge=3600)
+    # Pages that look the same to everyone not signed in (the home page without a search, an
+    # event's page) are served from memory for this long after one is rendered; 0: never.
+    page_cache_seconds: float = Field(default=2.0, ge=0, le=60)
     email_token_ttl_seconds: int = Field(default=48 * 3600, ge=300)
     reset_token_ttl_seconds: int = Field(default=3600, ge=300)
     phone_code_ttl_seconds: int = Field(default=600, ge=60)

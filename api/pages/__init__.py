@@ -4,4 +4,8 @@ rule; their paths never collide with the API's (README, "Pages")."""
 
 from pathlib import Path
 
+from api.pages.cache import SharedPageCache
+
+__all__ = ["STATIC", "SharedPageCache"]
+
 STATIC = Path(__file__).parent / "static"

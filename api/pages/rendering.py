@@ -103,9 +103,11 @@ def render(
     *,
     status_code: int = 200,
     locale: str | None = None,
+    shareable: bool = False,
 ) -> HTMLResponse:
     """A page in the visitor's language, with the visitor and the form token every layout
-    needs."""
+    needs. A `shareable` page that came out the same as for any visitor (nobody signed in, no
+    form token, no cookie to set) may be served to the next visitors from `api.pages.cache`."""
     chosen = locale or page_locale(request, getattr(request.state, "page_locale", None))
     token = _current.set(chosen)
     try:
@@ -123,6 +125,13 @@ def render(
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Content-Security-Policy"] = CSP
     response.headers["Cache-Control"] = "no-store"
+    request.state.page_shareable = (
+        shareable
+        and status_code == 200
+        and getattr(request.state, "page_user", None) is None
+        and not request.state.csrf_token.used
+        and not getattr(request.state, "cookie_changes", None)
+    )
     return finish(request, response)
 
 

@@ -132,6 +132,7 @@ async def home(
             "next_url": next_url,
             "searching": bool(asked["q"]),
         },
+        shareable=not asked["q"],
     )
 
 
@@ -149,7 +150,7 @@ async def event_page(
     event = await events_service.get_by_slug_or_raise(session, slug=slug, viewer=visitor)
     context = await event_context(session, event, viewer=visitor, storage=storage)
     context["similar"] = await _similar(session, settings, event, visitor)
-    return render(request, "event.html", context)
+    return render(request, "event.html", context, shareable=True)
 
 
 SIMILAR = 4

@@ -80,23 +80,39 @@ def drop_session(request: Request, settings: Settings) -> None:
     )
 
 
-def _form_token(request: Request, settings: Settings) -> str:
-    token = request.cookies.get(CSRF_COOKIE, "")
-    if len(token) != 43:  # secrets.token_urlsafe(32)
-        token = secrets.token_urlsafe(32)
-        _change(
-            request,
-            lambda response: response.set_cookie(
-                CSRF_COOKIE, token, httponly=True, samesite="lax", secure=_secure(settings)
-            ),
-        )
-    return token
+class FormToken:
+    """This browser's form token, made (and its cookie set) only when a page puts it in a form,
+    so a page without forms stays the same for every visitor (and can be shared)."""
+
+    def __init__(self, request: Request, settings: Settings) -> None:
+        self._request = request
+        self._settings = settings
+        self._value: str | None = None
+
+    @property
+    def used(self) -> bool:
+        return self._value is not None
+
+    def __str__(self) -> str:
+        if self._value is None:
+            token = self._request.cookies.get(CSRF_COOKIE, "")
+            if len(token) != 43:  # secrets.token_urlsafe(32)
+                token = secrets.token_urlsafe(32)
+                secure = _secure(self._settings)
+                _change(
+                    self._request,
+                    lambda response: response.set_cookie(
+                        CSRF_COOKIE, token, httponly=True, samesite="lax", secure=secure
+                    ),
+                )
+            self._value = token
+        return self._value
 
 
 @declares_access("anyone; a signed-in visitor sees their own things")
 async def page_visitor(request: Request, session: SessionDep, settings: SettingsDep) -> User | None:
     """The signed-in visitor, or None; a cookie of an ended session is cleared."""
-    request.state.csrf_token = _form_token(request, settings)
+    request.state.csrf_token = FormToken(request, settings)
     user = None
     token = request.cookies.get(SESSION_COOKIE)
     if token:
@@ -139,7 +155,7 @@ async def checked_form(
 ) -> User | None:
     """A form posted from one of our pages: its token matches this browser's, and it came from
     this site. Otherwise 403 (the visitor reloads the form and tries again)."""
-    expected = request.state.csrf_token
+    expected = str(request.state.csrf_token)
     origin = request.headers.get("origin")
     ours = urlsplit(settings.public_base_url)
     if origin is not None and origin != "null":

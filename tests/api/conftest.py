@@ -33,6 +33,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "search_dir": tmp_path / "search",
         "log_json": False,
         "log_level": "WARNING",
+        "page_cache_seconds": 0,  # tests/pages/test_page_cache.py turns it on
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
