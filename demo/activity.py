@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -85,6 +86,7 @@ async def seed_activity(
     *,
     bookings: int,
     rng: random.Random,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ActivityResult:
     """About `bookings` booking attempts over the published catalogue, with views around them."""
     now = utcnow()
@@ -117,7 +119,9 @@ async def seed_activity(
         count = round(wanted * scale)
         plan.extend((moment, event) for moment in _moments(event, count, now, rng))
     plan.sort(key=lambda item: item[0])
-    for moment, event in plan:
+    for done, (moment, event) in enumerate(plan):
+        if progress is not None and done % 100 == 0:
+            progress(done, len(plan))
         user = rng.choice(people)
         ticket = rng.choice(event.ticket_types)
         quantity = rng.choices(*QUANTITIES)[0]
@@ -156,4 +160,6 @@ async def seed_activity(
                 else:
                     result.declined += 1
     await close_providers(providers)
+    if progress is not None:
+        progress(len(plan), len(plan))
     return result

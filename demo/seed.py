@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -41,6 +42,9 @@ class SeedResult:
     campaign_emails: int = 0
 
 
+Progress = Callable[[int, int], None]
+
+
 async def seed_demo(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -52,12 +56,7 @@ async def seed_demo(
     """What `tessera seed` loads: the demo accounts, `users` more people, `events` events and
     about `bookings` booking attempts, with nothing of that history left to be mailed but its
     latest confirmations (with their tickets), not months of messages."""
-    result = await seed_users(sessionmaker, settings, count=users, events=events, bookings=bookings)
-    if not result.skipped:
-        async with sessionmaker() as session:
-            await notifications_service.skip_history(session, keep_confirmations=20)
-            await session.commit()
-    return result
+    return await seed_users(sessionmaker, settings, count=users, events=events, bookings=bookings)
 
 
 async def seed_users(
@@ -70,7 +69,8 @@ async def seed_users(
     bookings: int = 0,
     random_seed: int = 2026,
 ) -> SeedResult:
-    """The four demo accounts plus `count` realistic users signed up over the last `days` days."""
+    """The demo accounts plus `count` realistic users signed up over the last `days` days,
+    `events` events, and (with `bookings`) their history as `seed_history` loads it."""
     fake = Faker(["en_GB", "de_DE", "fr_FR", "es_ES", "nl_NL"])
     fake.seed_instance(random_seed)
     rng = random.Random(random_seed)  # noqa: S311 - demo data, not security
@@ -111,17 +111,51 @@ async def seed_users(
                 created_at=utcnow() - timedelta(days=days * rng.random() ** 1.5),
             )
         created_events = await seed_catalogue(session, count=events, rng=rng, admin=demo[0])
-        admin_id = demo[0].id
+        await notifications_service.skip_history(session)  # no mail for the demo's sign-ups
         await session.commit()
-    activity = await seed_activity(sessionmaker, settings, bookings=bookings, rng=rng)
-    campaign = await seed_campaign(sessionmaker, settings, admin_id=admin_id, rng=rng)
-    async with sessionmaker() as session:
-        await events_service.complete_ended(session)
-        await session.commit()
+    result = SeedResult(
+        created=len(DEMO_ACCOUNTS) + len(seen), skipped=False, events=created_events
+    )
+    if not bookings:
+        return result
+    history = await seed_history(sessionmaker, settings, bookings=bookings, rng=rng)
     return SeedResult(
-        created=len(DEMO_ACCOUNTS) + len(seen),
+        created=result.created,
         skipped=False,
         events=created_events,
+        bookings=history.bookings,
+        paid=history.paid,
+        campaign_emails=history.campaign_emails,
+    )
+
+
+async def seed_history(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    bookings: int,
+    rng: random.Random | None = None,
+    progress: Progress | None = None,
+) -> SeedResult:
+    """The months before now over the catalogue: about `bookings` booking attempts with their
+    views and payments, an A/B-tested announcement, ended events completed; of all that, only
+    the latest confirmations are left to be mailed. `progress(done, planned)` hears of it;
+    `rng` goes on from the catalogue's when both load in one go."""
+    rng = rng or random.Random(2027)  # noqa: S311 - demo data, not security
+    async with sessionmaker() as session:
+        admin = await users.get_by_email(session, email=DEMO_ACCOUNTS[0][0])
+    assert admin is not None, "seed_users first"
+    activity = await seed_activity(
+        sessionmaker, settings, bookings=bookings, rng=rng, progress=progress
+    )
+    campaign = await seed_campaign(sessionmaker, settings, admin_id=admin.id, rng=rng)
+    async with sessionmaker() as session:
+        await events_service.complete_ended(session)
+        await notifications_service.skip_history(session, keep_confirmations=20)
+        await session.commit()
+    return SeedResult(
+        created=0,
+        skipped=False,
         bookings=activity.bookings,
         paid=activity.paid,
         campaign_emails=campaign,

@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +24,7 @@ from api.db import make_engine, make_sessionmaker
 from api.migrate import upgrade
 from api.observability import MULTIPROCESS_ENV, configure_logging, multiprocess_dir
 from api.worker import run as run_worker
-from demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, SeedResult, seed_demo
+from demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, SeedResult, seed_demo, seed_history
 
 app = typer.Typer(help="Tessera: event ticketing with an analytics-first data platform.")
 
@@ -42,7 +44,7 @@ def seed(
     bookings: Annotated[
         int, typer.Option(help="Demo booking attempts over the months before each event")
     ] = 0,
-) -> None:
+) -> SeedResult:
     """Load demo users, events and their bookings through the service layer (once; a rerun
     does nothing)."""
     settings = get_settings()
@@ -64,6 +66,52 @@ def seed(
         f"{result.bookings} bookings, {result.paid} paid; "
         f"{result.campaign_emails} emails of an A/B-tested announcement campaign"
     )
+    return result
+
+
+@app.command()
+def history(
+    bookings: Annotated[
+        int, typer.Option(help="Demo booking attempts over the months before each event")
+    ] = 15_000,
+) -> None:
+    """Load the demo's months of activity over the catalogue `tessera seed` made: booking
+    attempts with their views and payments, and an announcement campaign, showing progress.
+    `tessera up` runs it behind the pages on the first start."""
+    _dagster_environment()
+    settings = get_settings()
+    started = time.monotonic()
+
+    def progress(done: int, planned: int) -> None:
+        if done == 0 or (done % 1000 and done != planned):
+            return
+        rate = done / max(time.monotonic() - started, 0.001)
+        left = (planned - done) / rate if rate else 0
+        typer.echo(
+            f"[history]   {done:,} of {planned:,} booking attempts loaded"
+            + (f", about {_duration(left)} left" if done < planned else "")
+        )
+
+    async def run() -> SeedResult:
+        engine = make_engine(settings.database_url)
+        try:
+            return await seed_history(
+                make_sessionmaker(engine), settings, bookings=bookings, progress=progress
+            )
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(run())
+    typer.echo(
+        f"[history]   {result.bookings:,} bookings, {result.paid:,} paid, "
+        f"{result.campaign_emails:,} campaign emails in {_duration(time.monotonic() - started)}"
+    )
+    typer.echo("[history]   Dagster's sensors bring it into the marts and the search index")
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 @app.command()
@@ -80,6 +128,10 @@ def serve(
             "(a worker starting up imports the whole app first)",
         ),
     ] = 30,
+    shutdown_seconds: Annotated[
+        int | None,
+        typer.Option(help="Seconds open connections get to finish on stopping (default: all)"),
+    ] = None,
 ) -> None:
     """Serve the API with uvicorn. Forwarding headers are believed only from
     TESSERA_TRUSTED_PROXIES (the app reads them, not uvicorn); with several workers, /metrics
@@ -95,6 +147,7 @@ def serve(
             proxy_headers=False,  # uvicorn would trust X-Forwarded-For from 127.0.0.1
             server_header=False,
             timeout_worker_healthcheck=worker_healthcheck_timeout,
+            timeout_graceful_shutdown=shutdown_seconds,
         )
 
 
@@ -257,91 +310,135 @@ def up(
     dagster_port: int = 3000,
     dashboards_port: int = 8501,
 ) -> None:
-    """Migrate, load demo data, build the marts once, and serve everything: the API, the
-    worker, the Dagster UI and the dashboards. Ctrl-C stops them all."""
+    """Migrate, load the demo, and serve everything: the API and the pages, the worker, the
+    Dagster UI and the dashboards. On the first start the pages answer as soon as the people
+    and events are in; the months of bookings load behind them, with progress, and the marts
+    and the search index follow. Output of the helpers goes to var/log/. Ctrl-C stops all."""
     _dagster_environment()
-    migrate()
+    began = time.monotonic()
+    os.environ.setdefault("TESSERA_LOG_LEVEL", "WARNING")  # no access log in the terminal
+    typer.echo("[tessera]   migrating the database")
+    upgrade(get_settings().database_url)
+    typer.echo("[tessera]   loading the demo's people and events")
+    base = seed(users=users, events=events, bookings=0)
+    typer.echo(f"[search]    {_index_catalogue():,} events indexed")
+    logs = Path("var/log")
+    logs.mkdir(parents=True, exist_ok=True)
+    base_url = f"http://{host}:{port}"
     typer.echo(
-        "Demo data: on the first start it is loaded through the services (months of bookings "
-        "and payments: about ten minutes; `tessera up --bookings 2000` is quicker)."
-    )
-    seed(users=users, events=events, bookings=bookings)
-    pipeline(job="refresh")
-    pipeline(job="search_rebuild")
-    base = f"http://{host}:{port}"
-    typer.echo(
-        "\nTessera is starting:\n"
-        f"  API            {base}\n"
-        f"  API docs       {base}/docs\n"
-        f"  Catalogue      {base}/events  (categories: {base}/categories)\n"
-        f"  Search         {base}/events?q=jazz  (suggestions: {base}/search/suggest?q=ber)\n"
-        f"  Health         {base}/health  (readiness: {base}/ready, metrics: {base}/metrics)\n"
+        f"\nTessera is starting ({_duration(time.monotonic() - began)} so far):\n"
+        f"  Shop (pages)   {base_url}/   (sign in with a demo account below)\n"
+        f"  API            {base_url}/docs\n"
+        f"  Dagster UI     http://{host}:{dagster_port}\n"
+        f"  Dashboards     http://{host}:{dashboards_port}\n"
         "\nDemo accounts (password: "
         + DEMO_PASSWORD
         + "):\n"
         + "".join(f"  {role.value:<10} {email}\n" for email, _, role in DEMO_ACCOUNTS)
-        + f"\n  Dagster UI     http://{host}:{dagster_port}  (the asset graph; the sensor "
-        "refreshes the marts when the outbox grows)\n"
-        f"  Dashboards     http://{host}:{dashboards_port}  (sign in with a demo account)\n"
-        "\nThe worker (notifications: email to var/mail/*.eml, text messages to var/sms/; "
-        "refunds, expiry, reminders) runs alongside.\n"
+        + "\nMail goes to var/mail/*.eml, text messages to var/sms/; "
+        "the services' own output to var/log/.\n"
     )
     bin_dir = Path(sys.executable).parent
     # The dashboards sign people in through this API (0.0.0.0 listens; it is not an address).
     api_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104 - compared, not bound
-    # Each helper in its own process group, so stopping it stops its children too.
+    ours = [sys.executable, "-c", "from tessera.cli import app; app()"]
+    worker = [*ours, "worker", "--stop-with-parent"]
     helpers = [
-        subprocess.Popen(
+        _helper(
+            "dagster",
             [
-                sys.executable,
-                "-c",
-                "from tessera.cli import app; app()",
-                "worker",
-                "--stop-with-parent",
+                *(str(bin_dir / "dagster"), "dev", "-w", "workspace.yaml"),
+                *("-h", host, "-p", str(dagster_port)),
             ],
-            start_new_session=True,
+            logs,
         ),
-        subprocess.Popen(  # noqa: S603 - our own interpreter and commands
+        _helper(
+            "dashboards",
             [
-                str(bin_dir / "dagster"),
-                "dev",
-                "-w",
-                "workspace.yaml",
-                "-h",
-                host,
-                "-p",
-                str(dagster_port),
+                *(str(bin_dir / "streamlit"), "run", "dashboards/app.py"),
+                *("--server.address", host, "--server.port", str(dashboards_port)),
+                *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
+                *("--client.toolbarMode", "viewer"),
             ],
-            start_new_session=True,
-        ),
-        subprocess.Popen(  # noqa: S603 - our own interpreter and commands
-            [
-                str(bin_dir / "streamlit"),
-                "run",
-                "dashboards/app.py",
-                "--server.address",
-                host,
-                "--server.port",
-                str(dashboards_port),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--client.toolbarMode",
-                "viewer",
-            ],
-            env={**os.environ, "TESSERA_API_URL": api_url},
-            start_new_session=True,
+            logs,
+            env={"TESSERA_API_URL": api_url},
         ),
     ]
+    if base.skipped:
+        helpers.append(_helper("worker", worker, logs))
+    else:
+        # The first start: the history loads behind the pages. The worker starts once it is in,
+        # so the months of demo bookings are not mailed (their latest confirmations are).
+        history = _helper(
+            "history",
+            [*ours, "history", "--bookings", str(bookings)],
+            logs,
+            progress_to_terminal=True,
+        )
+        helpers.append(history)
+
+        def worker_after_history() -> None:
+            if history.wait() == 0:
+                helpers.append(_helper("worker", worker, logs))
+
+        threading.Thread(target=worker_after_history, daemon=True).start()
+    typer.echo(f"[api]       serving on {base_url} (Ctrl-C stops everything)")
     try:
-        serve(host=host, port=port)
+        serve(host=host, port=port, shutdown_seconds=3)
     finally:
+        typer.echo("[tessera]   stopping")
         for helper in helpers:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(helper.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 5
         for helper in helpers:
             try:
-                helper.wait(timeout=30)
+                helper.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(helper.pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(helper.pid, signal.SIGKILL)
+
+
+def _index_catalogue() -> int:
+    """Bring the search index up to date with the catalogue, in this process (what Dagster's
+    search sensor does, once the UI is up), so the shop's pages list events from the start."""
+    from pipelines import ingest, search_index
+    from search.factory import make_backend
+
+    settings = get_settings()
+    engine = ingest.make_oltp_engine(settings.database_url)
+    backend = make_backend(
+        settings.search_backend,
+        index_dir=settings.search_dir,
+        opensearch_url=settings.opensearch_url,
+    )
+    try:
+        result = search_index.sync(
+            engine, backend, index_dir=settings.search_dir, snapshot_dir=settings.snapshot_dir
+        )
+    finally:
+        engine.dispose()
+    return result.indexed
+
+
+def _helper(
+    name: str,
+    command: list[str],
+    logs: Path,
+    *,
+    env: dict[str, str] | None = None,
+    progress_to_terminal: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Start one of `tessera up`'s services in its own process group (so stopping it stops its
+    children), its output in var/log/NAME.log (a progress report also in the terminal)."""
+    log = (logs / f"{name}.log").open("ab")
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and commands
+        command,
+        stdout=None if progress_to_terminal else log,
+        stderr=log,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+    log.close()  # the child holds its copy
+    typer.echo(f"[{name}]{' ' * (10 - len(name))}started (pid {process.pid}, var/log/{name}.log)")
+    return process

@@ -121,6 +121,25 @@ def test_migrate_then_seed_loads_demo_users_once(database: Path, tmp_path: Path)
     assert _rows(database, "SELECT count(*) FROM users")[0][0] == 30
 
 
+def test_the_history_loads_after_the_catalogue_with_progress(database: Path) -> None:
+    """What `tessera up` does on the first start: people and events first (the pages can
+    answer), then the months of bookings behind them, saying how far it got."""
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    base = runner.invoke(app, ["seed", "--users", "25", "--events", "40"])
+    assert "created 30 users and 40 events; 0 bookings" in base.output
+    assert _rows(database, "SELECT count(*) FROM bookings")[0][0] == 0
+
+    loaded = runner.invoke(app, ["history", "--bookings", "1200"])
+    assert loaded.exit_code == 0, loaded.output
+    assert "1,000 of" in loaded.output  # progress on the way, with the time left
+    assert "left" in loaded.output
+    [(bookings,)] = _rows(database, "SELECT count(*) FROM bookings")
+    assert f"{bookings:,} bookings" in loaded.output
+    assert bookings > 500
+    [(completed,)] = _rows(database, "SELECT count(*) FROM events WHERE status = 'completed'")
+    assert completed > 0
+
+
 def test_worker_delivers_what_was_left(database: Path, tmp_path: Path) -> None:
     assert runner.invoke(app, ["migrate"]).exit_code == 0
     settings = get_settings()
