@@ -139,7 +139,8 @@ async def seed_history(
 ) -> SeedResult:
     """The months before now over the catalogue: about `bookings` booking attempts with their
     views and payments, an A/B-tested announcement, ended events completed; of all that, only
-    the latest confirmations are left to be mailed. `progress(done, planned)` hears of it;
+    the latest confirmations are left to be mailed. `progress(done, planned)` hears of the
+    bookings, and `progress(-1, 0)` of the campaign starting;
     `rng` goes on from the catalogue's when both load in one go."""
     rng = rng or random.Random(2027)  # noqa: S311 - demo data, not security
     async with sessionmaker() as session:
@@ -148,6 +149,8 @@ async def seed_history(
     activity = await seed_activity(
         sessionmaker, settings, bookings=bookings, rng=rng, progress=progress
     )
+    if progress is not None:
+        progress(-1, 0)  # the announcement campaign next
     campaign = await seed_campaign(sessionmaker, settings, admin_id=admin.id, rng=rng)
     async with sessionmaker() as session:
         await events_service.complete_ended(session)

@@ -74,6 +74,9 @@ def history(
     bookings: Annotated[
         int, typer.Option(help="Demo booking attempts over the months before each event")
     ] = 15_000,
+    then_build: Annotated[
+        bool, typer.Option(help="Then build the marts and bring the search index up to date")
+    ] = False,
 ) -> None:
     """Load the demo's months of activity over the catalogue `tessera seed` made: booking
     attempts with their views and payments, and an announcement campaign, showing progress.
@@ -83,12 +86,15 @@ def history(
     started = time.monotonic()
 
     def progress(done: int, planned: int) -> None:
+        if done < 0:
+            typer.echo("[history]    an A/B-tested announcement to the people who opted in")
+            return
         if done == 0 or (done % 1000 and done != planned):
             return
         rate = done / max(time.monotonic() - started, 0.001)
         left = (planned - done) / rate if rate else 0
         typer.echo(
-            f"[history]   {done:,} of {planned:,} booking attempts loaded"
+            f"[history]    {done:,} of {planned:,} booking attempts loaded"
             + (f", about {_duration(left)} left" if done < planned else "")
         )
 
@@ -103,10 +109,14 @@ def history(
 
     result = asyncio.run(run())
     typer.echo(
-        f"[history]   {result.bookings:,} bookings, {result.paid:,} paid, "
+        f"[history]    {result.bookings:,} bookings, {result.paid:,} paid, "
         f"{result.campaign_emails:,} campaign emails in {_duration(time.monotonic() - started)}"
     )
-    typer.echo("[history]   Dagster's sensors bring it into the marts and the search index")
+    if then_build:
+        typer.echo("[history]    building the marts and the search index")
+        pipeline(job="refresh")
+        pipeline(job="search_sync")
+        typer.echo(f"[history]    the demo is complete in {_duration(time.monotonic() - started)}")
 
 
 def _duration(seconds: float) -> str:
@@ -306,7 +316,7 @@ def up(
     events: Annotated[int, typer.Option(help="Demo events to load on first start")] = 150,
     bookings: Annotated[
         int, typer.Option(help="Demo booking attempts to load on first start")
-    ] = 15_000,
+    ] = 3_000,
     dagster_port: int = 3000,
     dashboards_port: int = 8501,
 ) -> None:
@@ -317,11 +327,11 @@ def up(
     _dagster_environment()
     began = time.monotonic()
     os.environ.setdefault("TESSERA_LOG_LEVEL", "WARNING")  # no access log in the terminal
-    typer.echo("[tessera]   migrating the database")
+    typer.echo("[tessera]    migrating the database")
     upgrade(get_settings().database_url)
-    typer.echo("[tessera]   loading the demo's people and events")
+    typer.echo("[tessera]    loading the demo's people and events")
     base = seed(users=users, events=events, bookings=0)
-    typer.echo(f"[search]    {_index_catalogue():,} events indexed")
+    typer.echo(f"[search]     {_index_catalogue():,} events indexed")
     logs = Path("var/log")
     logs.mkdir(parents=True, exist_ok=True)
     base_url = f"http://{host}:{port}"
@@ -329,8 +339,9 @@ def up(
         f"\nTessera is starting ({_duration(time.monotonic() - began)} so far):\n"
         f"  Shop (pages)   {base_url}/   (sign in with a demo account below)\n"
         f"  API            {base_url}/docs\n"
-        f"  Dagster UI     http://{host}:{dagster_port}\n"
-        f"  Dashboards     http://{host}:{dashboards_port}\n"
+        f"  Dagster UI     http://{host}:{dagster_port}"
+        + ("  (once the history is in)\n" if not base.skipped else "\n")
+        + f"  Dashboards     http://{host}:{dashboards_port}\n"
         "\nDemo accounts (password: "
         + DEMO_PASSWORD
         + "):\n"
@@ -342,16 +353,13 @@ def up(
     # The dashboards sign people in through this API (0.0.0.0 listens; it is not an address).
     api_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104 - compared, not bound
     ours = [sys.executable, "-c", "from tessera.cli import app; app()"]
+    stopping = threading.Event()
     worker = [*ours, "worker", "--stop-with-parent"]
+    dagster = [
+        *(str(bin_dir / "dagster"), "dev", "-w", "workspace.yaml"),
+        *("-h", host, "-p", str(dagster_port)),
+    ]
     helpers = [
-        _helper(
-            "dagster",
-            [
-                *(str(bin_dir / "dagster"), "dev", "-w", "workspace.yaml"),
-                *("-h", host, "-p", str(dagster_port)),
-            ],
-            logs,
-        ),
         _helper(
             "dashboards",
             [
@@ -365,28 +373,33 @@ def up(
         ),
     ]
     if base.skipped:
-        helpers.append(_helper("worker", worker, logs))
+        helpers += [_helper("worker", worker, logs), _helper("dagster", dagster, logs)]
     else:
-        # The first start: the history loads behind the pages. The worker starts once it is in,
-        # so the months of demo bookings are not mailed (their latest confirmations are).
+        # The first start: the history loads behind the pages, then the marts are built once.
+        # The worker starts after it, so the months of demo bookings are not mailed (their
+        # latest confirmations are); Dagster too, so its sensors do not rebuild the marts over
+        # and over on the two cores the history needs.
         history = _helper(
             "history",
-            [*ours, "history", "--bookings", str(bookings)],
+            [*ours, "history", "--bookings", str(bookings), "--then-build"],
             logs,
             progress_to_terminal=True,
         )
         helpers.append(history)
 
-        def worker_after_history() -> None:
-            if history.wait() == 0:
+        def after_history() -> None:
+            history.wait()
+            if not stopping.is_set():
                 helpers.append(_helper("worker", worker, logs))
+                helpers.append(_helper("dagster", dagster, logs))
 
-        threading.Thread(target=worker_after_history, daemon=True).start()
-    typer.echo(f"[api]       serving on {base_url} (Ctrl-C stops everything)")
+        threading.Thread(target=after_history, daemon=True).start()
+    typer.echo(f"[api]        serving on {base_url} (Ctrl-C stops everything)")
     try:
         serve(host=host, port=port, shutdown_seconds=3)
     finally:
-        typer.echo("[tessera]   stopping")
+        stopping.set()
+        typer.echo("[tessera]    stopping")
         for helper in helpers:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(helper.pid, signal.SIGTERM)
@@ -440,5 +453,5 @@ def _helper(
         start_new_session=True,
     )
     log.close()  # the child holds its copy
-    typer.echo(f"[{name}]{' ' * (10 - len(name))}started (pid {process.pid}, var/log/{name}.log)")
+    typer.echo(f"{f'[{name}]':<13}started (pid {process.pid}, var/log/{name}.log)")
     return process
