@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     # Stripe: the secret key turns the provider on; the webhook secret checks Stripe's calls
     # to /payments/webhooks/stripe. The API base is for a Stripe-compatible test server.
     stripe_secret_key: SecretStr | None = None
+    # The publishable key (pk_...) the checkout page gives Stripe.js for the Payment Element.
+    stripe_publishable_key: str | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str | None = None
     # The sandbox announces what happens to its payments as Stripe does: events signed with this

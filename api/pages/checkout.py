@@ -17,12 +17,13 @@ from api.bookings import service as bookings_service
 from api.bookings.errors import BookingNotFound
 from api.bookings.models import Booking, BookingStatus
 from api.bookings.schemas import BookingCreate
-from api.deps import SessionDep, SettingsDep, StorageDep
+from api.config import Settings
+from api.deps import SessionDep, SettingsDep, StorageDep, WritingSessionDep
 from api.errors import AppError
 from api.events import Event
 from api.events import service as events_service
 from api.pages.account import field_errors
-from api.pages.rendering import redirect, render
+from api.pages.rendering import CSP, STRIPE_CSP, redirect, render
 from api.pages.routing import FormRejected, page_router
 from api.pages.storefront import event_context
 from api.pages.visitor import CheckedForm, SignedIn
@@ -100,6 +101,7 @@ async def checkout(
     booking_id: BookingId,
     user: SignedIn,
     session: SessionDep,
+    settings: SettingsDep,
     providers: ProvidersDep,
     declined: uuid.UUID | None = None,
 ) -> Response:
@@ -117,9 +119,14 @@ async def checkout(
         )
         if payment.booking_id == booking.id and payment.status == PaymentStatus.failed:
             message = payment.failure_message or payment.failure_code
-    return render(
-        request, "checkout.html", await _checkout_context(session, providers, booking, message)
+    return _checkout_page(
+        request, await _checkout_context(session, settings, providers, booking, message)
     )
+
+
+def _checkout_page(request: Request, context: dict[str, Any], status_code: int = 200) -> Response:
+    csp = STRIPE_CSP if context["stripe_key"] else CSP
+    return render(request, "checkout.html", context, status_code=status_code, csp=csp)
 
 
 @router.post("/checkout/{booking_id}/pay")
@@ -138,7 +145,12 @@ async def pay(
     form = await request.form()
     method = str(form.get("method", "")).strip()
     card = str(form.get("card", "")).strip().replace(" ", "")
-    provider = "manual" if method == "bank_transfer" else "sandbox"
+    if method == "stripe":  # the PaymentMethod id Stripe.js made from the Payment Element
+        provider, payment_method = "stripe", str(form.get("payment_method", "")).strip()
+    elif method == "bank_transfer":
+        provider, payment_method = "manual", "bank_transfer"
+    else:
+        provider, payment_method = "sandbox", card or method
     try:
         payment = await payments.take_payment(
             session,
@@ -147,27 +159,33 @@ async def pay(
             booking_id=booking.id,
             payer=user,
             provider=provider,
-            payment_method="bank_transfer" if provider == "manual" else (card or method),
+            payment_method=payment_method,
         )
     except AppError as error:
         errors = field_errors(error)
         message = next(iter(errors.values()))
-        raise FormRejected.render(
-            request, "checkout.html", await _checkout_context(session, providers, booking, message)
-        ) from error
+        context = await _checkout_context(session, settings, providers, booking, message)
+        raise FormRejected(_checkout_page(request, context, 422)) from error
     return _after(request, booking, payment)
 
 
 async def _checkout_context(
-    session: Any, providers: dict[str, Any], booking: Booking, message: str | None
+    session: Any,
+    settings: Settings,
+    providers: dict[str, Any],
+    booking: Booking,
+    message: str | None,
 ) -> dict[str, Any]:
     event = await events_service.get(session, event_id=booking.event_id)
+    stripe_key = settings.stripe_publishable_key if "stripe" in providers else None
     return {
+        "stripe_key": stripe_key,
         "booking": booking,
         "event": event,
         "status": bookings_service.effective_status(booking).value,
         "names": {t.id: t.name for t in event.ticket_types} if event else {},
-        "cards": TEST_CARDS if "sandbox" in providers else (),
+        # The sandbox's test cards only where it is the deployment's provider.
+        "cards": TEST_CARDS if settings.payment_provider == "sandbox" else (),
         "bank_transfer": "manual" in providers,
         "errors": {"form": message} if message else {},
     }
@@ -189,6 +207,7 @@ async def authenticate_form(
     payment_id: Annotated[uuid.UUID, Path()],
     user: SignedIn,
     session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     """The sandbox's stand-in for the bank's 3-D Secure page."""
     booking = await own_booking(session, booking_id=booking_id, user=user)
@@ -197,7 +216,33 @@ async def authenticate_form(
     )
     if payment.status != PaymentStatus.requires_action:
         return _after(request, booking, payment)
+    if payment.provider == "stripe":  # the bank's own step, shown by Stripe.js
+        context = {
+            "booking": booking,
+            "payment": payment,
+            "stripe_key": settings.stripe_publishable_key,
+        }
+        return render(request, "authenticate_stripe.html", context, csp=STRIPE_CSP)
     return render(request, "authenticate.html", {"booking": booking, "payment": payment})
+
+
+@router.get("/checkout/{booking_id}/authenticated/{payment_id}")
+async def authenticated(
+    request: Request,
+    booking_id: BookingId,
+    payment_id: Annotated[uuid.UUID, Path()],
+    user: SignedIn,
+    session: WritingSessionDep,
+    settings: SettingsDep,
+    providers: ProvidersDep,
+) -> Response:
+    """Where Stripe.js comes back after the bank's step: the payment is read back from Stripe
+    (its webhook brings the same answer later) and the buyer sees where it stands."""
+    booking = await own_booking(session, booking_id=booking_id, user=user)
+    payment = await payments.refresh_payment(
+        session, settings, providers, payment_id=payment_id, payer=user
+    )
+    return _after(request, booking, payment)
 
 
 @router.post("/checkout/{booking_id}/authenticate/{payment_id}")

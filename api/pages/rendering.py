@@ -29,6 +29,14 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'"
 )
+# The checkout with Stripe: Stripe.js and its Payment Element (card fields in Stripe's frames,
+# so card data goes from the browser to Stripe only) as Stripe documents its CSP.
+STRIPE_CSP = (
+    "default-src 'self'; script-src 'self' https://js.stripe.com; style-src 'self'; "
+    "img-src 'self' data: https:; frame-src https://js.stripe.com https://hooks.stripe.com; "
+    "connect-src 'self' https://api.stripe.com; form-action 'self'; base-uri 'none'; "
+    "object-src 'none'"
+)
 
 
 def _catalogue(locale: str) -> NullTranslations:
@@ -104,6 +112,7 @@ def render(
     status_code: int = 200,
     locale: str | None = None,
     shareable: bool = False,
+    csp: str = CSP,
 ) -> HTMLResponse:
     """A page in the visitor's language, with the visitor and the form token every layout
     needs. A `shareable` page that came out the same as for any visitor (nobody signed in, no
@@ -123,7 +132,7 @@ def render(
     finally:
         _current.reset(token)
     response = HTMLResponse(html, status_code=status_code)
-    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Content-Security-Policy"] = csp
     response.headers["Cache-Control"] = "no-store"
     request.state.page_shareable = (
         shareable

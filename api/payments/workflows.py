@@ -97,6 +97,31 @@ async def authenticate_sandbox_payment(
     return payment
 
 
+async def refresh_payment(
+    session: AsyncSession,
+    settings: Settings,
+    providers: Providers,
+    *,
+    payment_id: uuid.UUID,
+    payer: User,
+) -> Payment:
+    """The payer came back from the provider's own authentication step (Stripe.js shows the
+    bank's page): read the payment back from the provider and apply it, committed. The webhook
+    brings the same answer later; applying it twice changes nothing."""
+    payment = await service.get_visible_or_raise(session, payment_id=payment_id, viewer=payer)
+    chosen = providers.get(payment.provider)
+    if payment.user_id != payer.id or payment.provider_ref is None or chosen is None:
+        raise NoActionNeeded("This payment is not waiting for the payer's authentication.")
+    if payment.status != PaymentStatus.requires_action:
+        return payment
+    ref, payment_id = payment.provider_ref, payment.id
+    await session.commit()  # end the transaction: the provider is called outside it
+    result = await chosen.retrieve(ref)
+    payment = await service.apply(session, settings, payment_id=payment_id, result=result)
+    await session.commit()
+    return payment
+
+
 async def refund_payment(
     session: AsyncSession,
     providers: Providers,
