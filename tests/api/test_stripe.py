@@ -58,15 +58,21 @@ def stripe_server() -> Iterator[str]:
     process.stdout.close()
 
 
-@pytest.fixture
-def settings_overrides(stripe_server: str) -> dict[str, object]:
+def stripe_settings(stripe_server: str) -> dict[str, object]:
+    """A deployment that takes payments through Stripe (here, the server on loopback)."""
     return {
         "rate_limit_login_ip": "1000/minute",
         "payment_provider": "stripe",
         "stripe_secret_key": "sk_test_tessera",
+        "stripe_publishable_key": "pk_test_tessera",
         "stripe_webhook_secret": WEBHOOK_SECRET,
         "stripe_api_base": stripe_server,
     }
+
+
+@pytest.fixture
+def settings_overrides(stripe_server: str) -> dict[str, object]:
+    return stripe_settings(stripe_server)
 
 
 async def _payment_method(stripe_server: str, number: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from api.users.models import Role
 from tests.api.factories import Api
 from tests.api.test_events import published_event
-from tests.api.test_stripe import WEBHOOK_SECRET, _payment_method, stripe_server
+from tests.api.test_stripe import _payment_method, stripe_server, stripe_settings
 from tests.pages.test_account_and_storefront import form_token
 from tests.pages.test_checkout import book, signed_in_browser
 
@@ -19,14 +19,7 @@ __all__ = ["stripe_server"]
 
 @pytest.fixture
 def settings_overrides(stripe_server: str) -> dict[str, object]:
-    return {
-        "rate_limit_login_ip": "1000/minute",
-        "payment_provider": "stripe",
-        "stripe_secret_key": "sk_test_tessera",
-        "stripe_publishable_key": "pk_test_tessera",
-        "stripe_webhook_secret": WEBHOOK_SECRET,
-        "stripe_api_base": stripe_server,
-    }
+    return stripe_settings(stripe_server)
 
 
 async def _checkout(api: Api) -> tuple[str, httpx.Response]:
