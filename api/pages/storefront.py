@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Path, Query, Request
+from fastapi import BackgroundTasks, Path, Query, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,9 +25,9 @@ from api.events import service as events_service
 from api.events.views import event_view
 from api.notifications.causes import event_context as event_facts
 from api.notifications.compose import calendar_entry
-from api.pages.rendering import render
+from api.pages.rendering import finish, render
 from api.pages.routing import page_router
-from api.pages.visitor import Visitor
+from api.pages.visitor import Visitor, visitor_key
 from api.search import listing, recommendations
 from api.search import service as search_service
 from api.storage import Storage
@@ -81,6 +81,7 @@ def _offers(event: Event, now: datetime) -> list[Offer]:
 async def home(
     request: Request,
     visitor: Visitor,
+    background: BackgroundTasks,
     session: SessionDep,
     settings: SettingsDep,
     q: Annotated[str, Query(max_length=200)] = "",
@@ -91,7 +92,8 @@ async def home(
     max_price: Annotated[int | None, Query(ge=0, le=100_000)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """Upcoming events, or what a search found, a page at a time."""
+    """Upcoming events, or what a search found, a page at a time; a search is recorded (after
+    the page has gone) as the JSON API's is."""
     filters = events_service.EventFilters(
         category_id=category,
         city=city.strip() or None,
@@ -108,6 +110,14 @@ async def home(
         limit=PAGE_SIZE,
         cursor=cursor,
     )
+    if page.search is not None:
+        background.add_task(
+            listing.record_search_apart,
+            request.app.state.sessionmaker,
+            page.search,
+            user_id=visitor.id if visitor else None,
+            visitor_id=visitor_key(request),
+        )
     categories = await events_service.list_categories(session)
     asked = {
         "q": q,
@@ -214,6 +224,35 @@ def _map_url(event: Event) -> str | None:
         )
     place = ", ".join(p for p in (event.venue_name, event.address, event.city) if p)
     return f"https://www.openstreetmap.org/search?{urlencode({'query': place})}" if place else None
+
+
+# A transparent GIF of one pixel: the image an event's page loads to count its view.
+SEEN = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
+
+
+@router.get("/event/{slug}/seen.gif")
+async def event_seen(
+    request: Request,
+    visitor: Visitor,
+    session: SessionDep,
+    background: BackgroundTasks,
+    slug: Annotated[str, Path(max_length=120)],
+) -> Response:
+    """Counts a view of an event's page, as `GET /events/{id}` counts the API's: the page
+    loads this image, so a view is counted however the page itself was served (rendered, or
+    shared from memory), and without JavaScript."""
+    event = await events_service.get_by_slug_or_raise(session, slug=slug, viewer=visitor)
+    background.add_task(
+        events_service.record_view_apart,
+        request.app.state.sessionmaker,
+        event_id=event.id,
+        user_id=visitor.id if visitor else None,
+        visitor_id=None if visitor else visitor_key(request),
+    )
+    seen = Response(SEEN, media_type="image/gif", headers={"Cache-Control": "no-store"})
+    return finish(request, seen)
 
 
 @router.get("/event/{slug}/calendar.ics")

@@ -21,7 +21,7 @@ from fastapi import Depends, Form, Request, Response
 from api.auth import browser
 from api.auth.service import authenticate
 from api.config import Settings
-from api.deps import SessionDep, SettingsDep, declares_access
+from api.deps import VISITOR_COOKIE, SessionDep, SettingsDep, declares_access, visitor_id
 from api.errors import AppError, Forbidden
 from api.pages.routing import SignInFirst
 from api.users import User
@@ -78,6 +78,22 @@ def drop_session(request: Request, settings: Settings) -> None:
             SESSION_COOKIE, httponly=True, samesite="lax", secure=_secure(settings)
         ),
     )
+
+
+def visitor_key(request: Request) -> str:
+    """The anonymous visitor id that views and searches carry (the JSON API's cookie); a new
+    one is set as a year-long cookie."""
+    key = visitor_id(request)
+    if key is None:
+        made = uuid.uuid4().hex
+        _change(
+            request,
+            lambda response: response.set_cookie(
+                VISITOR_COOKIE, made, max_age=365 * 86400, httponly=True, samesite="lax"
+            ),
+        )
+        return made
+    return key
 
 
 class FormToken:
