@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import BackgroundTasks, Path, Query, Request
 from fastapi.responses import Response
@@ -132,11 +132,18 @@ async def home(
         next_url = "/?" + urlencode(
             {k: v for k, v in asked.items() if v} | {"cursor": page.next_cursor}
         )
+    # A search's results open through their click link (the click is recorded), as a path.
+    opens = {
+        listed.event.id: urlsplit(listed.click_url)._replace(scheme="", netloc="").geturl()
+        for listed in page.items
+        if listed.click_url
+    }
     return render(
         request,
         "home.html",
         {
             "page": page,
+            "opens": opens,
             "asked": asked,
             "categories": [category for category, _ in categories],
             "next_url": next_url,

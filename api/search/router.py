@@ -81,17 +81,19 @@ async def record_click(
     status_code=status.HTTP_303_SEE_OTHER,
     response_class=RedirectResponse,
     dependencies=[Public],
-    responses={303: {"description": "To the event"}, **problem_responses(404)},
+    responses={303: {"description": "To the event's page"}, **problem_responses(404)},
 )
 async def open_result(
     searchId: uuid.UUID,
     eventId: uuid.UUID,
     request: Request,
     user: MaybeUser,
-    settings: SettingsDep,
+    session: SessionDep,
     position: Annotated[int, Query(ge=1, le=10_000)],
 ) -> Response:
-    """A result link (`click_url`): records the click, then sends the browser to the event."""
+    """A result link (`click_url`): records the click, then sends the browser to the event's
+    page in the shop."""
+    event = await events_service.get_visible_or_raise(session, event_id=eventId, viewer=user)
     await service.record_click_apart(
         request.app.state.sessionmaker,
         search_id=searchId,
@@ -100,8 +102,8 @@ async def open_result(
         user_id=user.id if user else None,
         visitor_id=visitor_id(request),
     )
-    target = f"{settings.public_base_url.rstrip('/')}/events/{eventId}"
-    return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+    # A path: the page is on the host that served this link.
+    return RedirectResponse(f"/event/{event.slug}", status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get(

@@ -165,7 +165,7 @@ async def test_clicks_on_results_are_recorded(api: Api) -> None:
     assert clicked.status_code == 201, clicked.text
     opened = await api.client.get(item["click_url"].removeprefix(api.settings.public_base_url))
     assert opened.status_code == 303
-    assert opened.headers["location"].endswith(f"/events/{item['id']}")
+    assert opened.headers["location"].endswith(f"/event/{item['slug']}")  # the shop's page
     clicks = [row.payload for row in await api.outbox("search.clicked")]
     assert [(c["search_id"], c["event_id"], c["position"]) for c in clicks] == [
         (search_id, item["id"], 1)

@@ -40,7 +40,7 @@ async def test_every_view_of_an_event_page_is_counted_even_when_shared(api: Api)
     assert (await api.client.get("/event/no-such-event/seen.gif")).status_code == 404
 
 
-async def test_a_search_on_the_home_page_is_recorded(api: Api) -> None:
+async def test_a_search_on_the_home_page_and_its_clicks_are_recorded(api: Api) -> None:
     owner = await api.signed_in(Role.organizer)
     await published_event(api, owner, title="Harbour Jazz Night")
     await api.sync_search_index()
@@ -49,6 +49,16 @@ async def test_a_search_on_the_home_page_is_recorded(api: Api) -> None:
     [search] = await api.outbox("search.performed")
     assert search.payload["query"] == "harbor jaz"
     assert search.payload["visitor_id"] == found.cookies["tessera_vid"]
+    # The result opens through its click link: the click is recorded, then the event's page.
+    [link] = re.findall(r'<h2><a href="([^"]+)">Harbour Jazz Night</a>', found.text)
+    assert link.startswith(f"/search/{search.payload['search_id']}/open/")
+    opened = await api.client.get(link)
+    assert opened.headers["location"].endswith("/event/harbour-jazz-night")
+    [click] = await api.outbox("search.clicked")
+    assert (click.payload["search_id"], click.payload["position"]) == (
+        search.payload["search_id"],
+        1,
+    )
     browsing = await api.client.get("/")
     assert browsing.status_code == 200
     assert len(await api.outbox("search.performed")) == 1  # browsing is not a search
