@@ -5,9 +5,12 @@ show the tickets with their QR codes. The same functions as `POST /bookings` and
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Path, Request
 from fastapi.responses import Response
@@ -22,6 +25,7 @@ from api.deps import SessionDep, SettingsDep, StorageDep, WritingSessionDep
 from api.errors import AppError
 from api.events import Event
 from api.events import service as events_service
+from api.idempotency import Idempotency
 from api.pages.account import field_errors
 from api.pages.rendering import CSP, STRIPE_CSP, redirect, render
 from api.pages.routing import FormRejected, page_router
@@ -75,9 +79,15 @@ async def book(
     settings: SettingsDep,
     storage: StorageDep,
 ) -> Response:
-    """Hold the seats chosen on the event's page; free ones are confirmed at once."""
+    """Hold the seats chosen on the event's page; free ones are confirmed at once. The form
+    sent twice (a double click, a retry after a timeout) holds the seats once: its key works as
+    the API's `Idempotency-Key`, with the same race rules."""
     event = await events_service.get_by_slug_or_raise(session, slug=slug, viewer=user)
     form = await request.form()
+    asked = urlencode(sorted((name, str(value)) for name, value in form.multi_items()))
+    once = _form_once(request, str(form.get("form_key", "")), asked.encode())
+    if (replay := await once.replay(session, user.id)) is not None:
+        return _to_booking(request, replay)
     try:
         data = BookingCreate(event_id=event.id, lines=_lines_from(form, event))
         booking = await bookings_service.create(
@@ -90,9 +100,24 @@ async def book(
             "chosen": {k: str(v) for k, v in form.items() if k != "csrf_token"},
         }
         raise FormRejected.render(request, "event.html", context) from error
-    if booking.status == BookingStatus.confirmed:
-        return redirect(request, f"/my/bookings/{booking.id}")
-    return redirect(request, f"/checkout/{booking.id}")
+    held = {"booking_id": str(booking.id), "confirmed": booking.status == BookingStatus.confirmed}
+    return _to_booking(
+        request, await once.respond(session, held, status_code=303, principal=user.id)
+    )
+
+
+def _form_once(request: Request, form_key: str, body: bytes) -> Idempotency:
+    """The booking form's key, with what it asked for: the same form sent again is a replay,
+    a changed one (back, another quantity, again) a new request."""
+    key = hashlib.sha256(form_key.encode() + b"|" + body).hexdigest() if form_key else None
+    return Idempotency(key, request.method, request.url.path, body)
+
+
+def _to_booking(request: Request, answer: Response) -> Response:
+    held = json.loads(bytes(answer.body))
+    if held["confirmed"]:
+        return redirect(request, f"/my/bookings/{held['booking_id']}")
+    return redirect(request, f"/checkout/{held['booking_id']}")
 
 
 @router.get("/checkout/{booking_id}")

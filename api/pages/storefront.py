@@ -218,6 +218,7 @@ async def event_context(
         # The API's own rendering of the Markdown, sanitised by nh3 (an allow-list).
         "description_html": Markup(event_view(event).description_html),  # noqa: S704
         "similar": [],
+        "form_key": uuid.uuid4().hex,  # the booking form sent twice holds the seats once
         "errors": {},
         "chosen": {},
     }

@@ -4,6 +4,7 @@ the tickets with their QR codes under My bookings."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -216,3 +217,30 @@ async def test_the_buyer_cancels_within_the_policy_and_takes_the_documents(api: 
     )
     assert refused.status_code == 409
     assert "does not accept cancellations by attendees" in refused.text
+
+
+async def test_the_booking_form_sent_twice_holds_the_seats_once(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner, tickets=[ticket_body(quantity=10)])
+    [ticket_type] = event["ticket_types"]
+    await signed_in_browser(api)
+    page = await api.client.get(f"/event/{event['slug']}")
+    [form_key] = re.findall(r'name="form_key" value="([0-9a-f]{32})"', page.text)
+    fields = {"csrf_token": form_token(page), "form_key": form_key, f"qty-{ticket_type['id']}": "2"}
+
+    # A double click: both requests at once; then a retry after a timeout.
+    first, second = await asyncio.gather(
+        api.client.post(f"/event/{event['slug']}/book", data=fields),
+        api.client.post(f"/event/{event['slug']}/book", data=fields),
+    )
+    retry = await api.client.post(f"/event/{event['slug']}/book", data=fields)
+    locations = {r.headers["location"] for r in (first, second, retry)}
+    assert len(locations) == 1, locations
+    assert len(await api.outbox("booking.created")) == 1
+
+    # The same form changed (another quantity) is another request: a second hold.
+    changed = await api.client.post(
+        f"/event/{event['slug']}/book", data=fields | {f"qty-{ticket_type['id']}": "1"}
+    )
+    assert changed.headers["location"] not in locations
+    assert len(await api.outbox("booking.created")) == 2
