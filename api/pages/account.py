@@ -16,6 +16,7 @@ from api.auth.schemas import LoginRequest, RegisterRequest
 from api.deps import RateLimiterDep, SessionDep, SettingsDep, WritingSessionDep
 from api.errors import AppError
 from api.notifications.dependencies import DeliverNotifications
+from api.pages.problems import Problem
 from api.pages.rendering import page_locale, redirect, render
 from api.pages.routing import FormRejected, page_router
 from api.pages.visitor import CheckedForm, Visitor, drop_session, keep_session
@@ -28,13 +29,16 @@ EMAIL = TypeAdapter(EmailStr)
 
 
 def field_errors(error: ValidationError | AppError) -> dict[str, str]:
-    """What the rules said, by form field (`form` for the form as a whole)."""
+    """What the rules said, by form field (`form` for the form as a whole), each with its code
+    (the page says it in the visitor's language)."""
     if isinstance(error, AppError):
-        return {(error.field or "form").removeprefix("body."): error.detail}
+        field = (error.field or "form").removeprefix("body.")
+        return {field: Problem(error.detail, error.code)}
     found: dict[str, str] = {}
     for problem in error.errors():
         field = str(problem["loc"][0]) if problem["loc"] else "email"
-        found.setdefault(field, problem["msg"].removeprefix("Value error, "))
+        message = problem["msg"].removeprefix("Value error, ")
+        found.setdefault(field, Problem(message, f"validation.{problem['type']}"))
     return found
 
 
@@ -96,7 +100,7 @@ async def verify_email(
         await verification.verify_email(session, token=token)
     except AppError as error:
         raise FormRejected.render(
-            request, "account/link_failed.html", {"detail": error.detail}, 400
+            request, "account/link_failed.html", {"detail": Problem(error.detail, error.code)}, 400
         ) from error
     return render(request, "account/verified.html")
 
@@ -145,7 +149,7 @@ async def sign_in(
     except (ValidationError, AppError) as error:
         context: dict[str, Any] = {
             "values": {"email": email},
-            "errors": {"form": error.detail}
+            "errors": {"form": Problem(error.detail, error.code)}
             if isinstance(error, AppError)
             else field_errors(error),
             "next": local_path(next),

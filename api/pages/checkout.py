@@ -27,6 +27,7 @@ from api.events import Event
 from api.events import service as events_service
 from api.idempotency import Idempotency
 from api.pages.account import field_errors
+from api.pages.problems import Problem
 from api.pages.rendering import CSP, STRIPE_CSP, redirect, render
 from api.pages.routing import FormRejected, page_router
 from api.pages.storefront import event_context
@@ -143,7 +144,8 @@ async def checkout(
             session, payment_id=declined, viewer=user
         )
         if payment.booking_id == booking.id and payment.status == PaymentStatus.failed:
-            message = payment.failure_message or payment.failure_code
+            text = payment.failure_message or payment.failure_code or ""
+            message = Problem(text, f"decline.{payment.failure_code}")
     return _checkout_page(
         request, await _checkout_context(session, settings, providers, booking, message)
     )

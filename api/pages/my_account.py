@@ -19,6 +19,7 @@ from api.notifications import inbox as inbox_service
 from api.notifications import preferences as preferences_service
 from api.notifications.models import Category, Channel
 from api.pages.account import field_errors
+from api.pages.problems import Problem
 from api.pages.rendering import LOCALES, redirect, render
 from api.pages.routing import FormRejected, page_router
 from api.pages.visitor import CheckedForm, SignedIn, Visitor
@@ -178,7 +179,7 @@ async def unsubscribe_form(
         _, category = preferences_service.read_unsubscribe_token(settings, token)
     except AppError as error:
         raise FormRejected.render(
-            request, "account/link_failed.html", {"detail": error.detail}, 400
+            request, "account/link_failed.html", {"detail": Problem(error.detail, error.code)}, 400
         ) from error
     context = {"token": token, "category": category.value, "done": False}
     return render(request, "account/unsubscribe.html", context)
@@ -196,7 +197,7 @@ async def unsubscribe(
         category = await preferences_service.unsubscribe(session, settings, token=token)
     except AppError as error:
         raise FormRejected.render(
-            request, "account/link_failed.html", {"detail": error.detail}, 400
+            request, "account/link_failed.html", {"detail": Problem(error.detail, error.code)}, 400
         ) from error
     context = {"token": token, "category": category.value, "done": True}
     return render(request, "account/unsubscribe.html", context)

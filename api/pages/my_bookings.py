@@ -22,6 +22,7 @@ from api.events import service as events_service
 from api.notifications.causes import booking_context, event_context
 from api.notifications.compose import calendar_entry
 from api.pages.checkout import BookingId, own_booking
+from api.pages.problems import Problem
 from api.pages.rendering import redirect, render
 from api.pages.routing import FormRejected, page_router
 from api.pages.visitor import CheckedForm, SignedIn
@@ -119,7 +120,7 @@ async def cancel(
         )
     except AppError as error:
         context = await _booking_context(session, settings, booking)
-        context["errors"] = {"form": error.detail}
+        context["errors"] = {"form": Problem(error.detail, error.code)}
         raise FormRejected.render(request, "my_booking.html", context, 409) from error
     return redirect(request, f"/my/bookings/{booking.id}")
 

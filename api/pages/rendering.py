@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from api.formatting import format_day, format_moment, format_money
+from api.pages.problems import in_language
 
 R = TypeVar("R", bound=Response)
 HERE = Path(__file__).parent
@@ -126,7 +127,7 @@ def render(
                 "lang": chosen,
                 "viewer": getattr(request.state, "page_user", None),
                 "csrf_token": request.state.csrf_token,
-                **(context or {}),
+                **in_language(context or {}, chosen),
             }
         )
     finally:

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIRouter
 
 from api.errors import AppError
+from api.pages.problems import Problem
 from api.pages.rendering import redirect, render
 
 JsonHandler = Callable[[Request, Exception], Awaitable[Response]]
@@ -68,7 +69,7 @@ def _error_page(request: Request, status: int, detail: str | None, code: str) ->
     return render(
         request,
         "error.html",
-        {"status": status, "detail": detail, "code": code},
+        {"status": status, "detail": Problem(detail, code) if detail else None, "code": code},
         status_code=status,
     )
 

@@ -17,6 +17,7 @@ from api.auth.oauth_router import COOKIE, answer, set_browser_binding
 from api.deps import SettingsDep, WritingSessionDep
 from api.errors import AppError
 from api.pages.account import local_path
+from api.pages.problems import Problem
 from api.pages.rendering import redirect
 from api.pages.routing import FormRejected, page_router
 from api.pages.visitor import Visitor, keep_session
@@ -82,7 +83,7 @@ async def finish_sign_in(
     except AppError as failed:
         context = {
             "values": {},
-            "errors": {"form": failed.detail},
+            "errors": {"form": Problem(failed.detail, failed.code)},
             "next": "/",
             "providers": oauth.configured(settings),
         }
