@@ -110,11 +110,18 @@ async def _finish(
             if event_id not in exclude and event_id not in ordered:
                 ordered[event_id] = (reason, float(score))
     ids = [uuid.UUID(event_id) for event_id in ordered]
-    events = await events_service.listed_in_order(session, event_ids=ids)
     now = utcnow()
-    upcoming = [e for e in events if e.starts_at.replace(tzinfo=now.tzinfo) > now]
-    left = await events_service.seats_left(session, event_ids=[e.id for e in upcoming])
-    shown = [e for e in upcoming if left.get(e.id, 0) > 0]
+    shown: list[Event] = []
+    # The candidates in order, a few more than wanted at a time: most pass, so loading every
+    # candidate (and its ticket types) would be most of the cost.
+    step = max(limit * 2, 4)
+    for start in range(0, len(ids), step):
+        events = await events_service.listed_in_order(session, event_ids=ids[start : start + step])
+        upcoming = [e for e in events if e.starts_at.replace(tzinfo=now.tzinfo) > now]
+        left = await events_service.seats_left(session, event_ids=[e.id for e in upcoming])
+        shown += [e for e in upcoming if left.get(e.id, 0) > 0]
+        if len(shown) >= limit:
+            break
     return [
         Recommended(event=e, reason=ordered[str(e.id)][0], score=ordered[str(e.id)][1])
         for e in shown[:limit]
