@@ -26,7 +26,7 @@ from api.db import make_engine, make_sessionmaker
 from api.migrate import upgrade
 from bench.harness import scratch_database, served, summarise, wrk_load
 from demo.seed import seed_users
-from pipelines import ingest, search_index
+from pipelines import search_index
 from search.factory import make_backend
 
 EVENTS = 150
@@ -40,16 +40,12 @@ async def _prepare(url: str, settings: Settings) -> None:
 
 
 def _index(url: str, search_dir: Path, snapshot_dir: Path) -> int:
-    engine = ingest.make_oltp_engine(url)
-    try:
-        result = search_index.sync(
-            engine,
-            make_backend("tantivy", index_dir=search_dir),
-            index_dir=search_dir,
-            snapshot_dir=snapshot_dir,
-        )
-    finally:
-        engine.dispose()
+    result = search_index.sync_database(
+        url,
+        make_backend("tantivy", index_dir=search_dir),
+        index_dir=search_dir,
+        snapshot_dir=snapshot_dir,
+    )
     return result.indexed
 
 

@@ -174,6 +174,17 @@ def _affected(oltp: sa.Engine, rows: Iterable[sa.Row[Any]]) -> set[str]:
     return events
 
 
+def sync_database(
+    database_url: str, backend: SearchBackend, *, index_dir: Path, snapshot_dir: Path | None
+) -> SyncResult:
+    """`sync` from the transactional database at `database_url` (its own engine, closed after)."""
+    engine = ingest.make_oltp_engine(database_url)
+    try:
+        return sync(engine, backend, index_dir=index_dir, snapshot_dir=snapshot_dir)
+    finally:
+        engine.dispose()
+
+
 def sync(
     oltp: sa.Engine,
     backend: SearchBackend,

@@ -415,22 +415,21 @@ def up(
 def _index_catalogue() -> int:
     """Bring the search index up to date with the catalogue, in this process (what Dagster's
     search sensor does, once the UI is up), so the shop's pages list events from the start."""
-    from pipelines import ingest, search_index
+    from pipelines import search_index
     from search.factory import make_backend
 
     settings = get_settings()
-    engine = ingest.make_oltp_engine(settings.database_url)
     backend = make_backend(
         settings.search_backend,
         index_dir=settings.search_dir,
         opensearch_url=settings.opensearch_url,
     )
-    try:
-        result = search_index.sync(
-            engine, backend, index_dir=settings.search_dir, snapshot_dir=settings.snapshot_dir
-        )
-    finally:
-        engine.dispose()
+    result = search_index.sync_database(
+        settings.database_url,
+        backend,
+        index_dir=settings.search_dir,
+        snapshot_dir=settings.snapshot_dir,
+    )
     return result.indexed
 
 

@@ -24,7 +24,7 @@ ProviderName = Annotated[str, Path(max_length=20, pattern=r"^[a-z]+$")]
 BrowserCookie = Annotated[str | None, Cookie(alias=COOKIE, max_length=100)]
 
 
-def _http(request: Request) -> httpx.AsyncClient:
+def oauth_http(request: Request) -> httpx.AsyncClient:
     client: httpx.AsyncClient = request.app.state.oauth_http
     return client
 
@@ -81,7 +81,7 @@ async def login(
     """Sign in with a provider: to its consent page, with a single-use state bound to this
     browser, a nonce (OpenID Connect) and a PKCE challenge."""
     started = await social.start(
-        session, settings, _http(request), provider=provider, browser_token=browser
+        session, settings, oauth_http(request), provider=provider, browser_token=browser
     )
     response = RedirectResponse(started.authorization_url, status_code=status.HTTP_302_FOUND)
     set_browser_binding(response, settings, provider, started.browser_token)
@@ -102,7 +102,7 @@ async def _callback(
     _, outcome = await social.answered(
         session,
         settings,
-        _http(request),
+        oauth_http(request),
         provider=provider,
         answer=answer(request, code=code, state=state, error=error, browser=browser),
         from_page=False,
@@ -218,7 +218,12 @@ async def link(
     """Start linking a provider's account to yours: open the URL in this browser; its
     callback links the account instead of signing in."""
     started = await social.start(
-        session, settings, _http(request), provider=provider, browser_token=browser, link_user=user
+        session,
+        settings,
+        oauth_http(request),
+        provider=provider,
+        browser_token=browser,
+        link_user=user,
     )
     set_browser_binding(response, settings, provider, started.browser_token)
     return AuthorizationUrl(authorization_url=started.authorization_url)

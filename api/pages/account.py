@@ -33,13 +33,20 @@ def field_errors(error: ValidationError | AppError) -> dict[str, str]:
     (the page says it in the visitor's language)."""
     if isinstance(error, AppError):
         field = (error.field or "form").removeprefix("body.")
-        return {field: Problem(error.detail, error.code)}
+        return {field: Problem.of(error)}
     found: dict[str, str] = {}
     for problem in error.errors():
         field = str(problem["loc"][0]) if problem["loc"] else "email"
         message = problem["msg"].removeprefix("Value error, ")
         found.setdefault(field, Problem(message, f"validation.{problem['type']}"))
     return found
+
+
+def link_failed(request: Request, error: AppError) -> FormRejected:
+    """The page a link from an email opens when its token does not work, with why."""
+    return FormRejected.render(
+        request, "account/link_failed.html", {"detail": Problem.of(error)}, 400
+    )
 
 
 def _ip(request: Request) -> str | None:
@@ -99,9 +106,7 @@ async def verify_email(
     try:
         await verification.verify_email(session, token=token)
     except AppError as error:
-        raise FormRejected.render(
-            request, "account/link_failed.html", {"detail": Problem(error.detail, error.code)}, 400
-        ) from error
+        raise link_failed(request, error) from error
     return render(request, "account/verified.html")
 
 
@@ -149,7 +154,7 @@ async def sign_in(
     except (ValidationError, AppError) as error:
         context: dict[str, Any] = {
             "values": {"email": email},
-            "errors": {"form": Problem(error.detail, error.code)}
+            "errors": {"form": Problem.of(error)}
             if isinstance(error, AppError)
             else field_errors(error),
             "next": local_path(next),

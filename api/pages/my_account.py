@@ -18,8 +18,7 @@ from api.notifications import catalogue
 from api.notifications import inbox as inbox_service
 from api.notifications import preferences as preferences_service
 from api.notifications.models import Category, Channel
-from api.pages.account import field_errors
-from api.pages.problems import Problem
+from api.pages.account import field_errors, link_failed
 from api.pages.rendering import LOCALES, redirect, render
 from api.pages.routing import FormRejected, page_router
 from api.pages.visitor import CheckedForm, SignedIn, Visitor
@@ -178,9 +177,7 @@ async def unsubscribe_form(
     try:
         _, category = preferences_service.read_unsubscribe_token(settings, token)
     except AppError as error:
-        raise FormRejected.render(
-            request, "account/link_failed.html", {"detail": Problem(error.detail, error.code)}, 400
-        ) from error
+        raise link_failed(request, error) from error
     context = {"token": token, "category": category.value, "done": False}
     return render(request, "account/unsubscribe.html", context)
 
@@ -196,8 +193,6 @@ async def unsubscribe(
     try:
         category = await preferences_service.unsubscribe(session, settings, token=token)
     except AppError as error:
-        raise FormRejected.render(
-            request, "account/link_failed.html", {"detail": Problem(error.detail, error.code)}, 400
-        ) from error
+        raise link_failed(request, error) from error
     context = {"token": token, "category": category.value, "done": True}
     return render(request, "account/unsubscribe.html", context)

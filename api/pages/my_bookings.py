@@ -23,7 +23,7 @@ from api.notifications.causes import booking_context, event_context
 from api.notifications.compose import calendar_entry
 from api.pages.checkout import BookingId, own_booking
 from api.pages.problems import Problem
-from api.pages.rendering import redirect, render
+from api.pages.rendering import attachment, redirect, render
 from api.pages.routing import FormRejected, page_router
 from api.pages.visitor import CheckedForm, SignedIn
 from api.payments import service as payments_service
@@ -120,17 +120,9 @@ async def cancel(
         )
     except AppError as error:
         context = await _booking_context(session, settings, booking)
-        context["errors"] = {"form": Problem(error.detail, error.code)}
+        context["errors"] = {"form": Problem.of(error)}
         raise FormRejected.render(request, "my_booking.html", context, 409) from error
     return redirect(request, f"/my/bookings/{booking.id}")
-
-
-def _attachment(content: bytes, media_type: str, name: str) -> Response:
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
 
 
 @router.get("/my/bookings/{booking_id}/tickets.pdf")
@@ -142,7 +134,7 @@ async def tickets_pdf(
     pdf = await bookings_service.tickets_pdf(session, settings, booking_id=booking.id)
     if pdf is None:
         raise NotFound("This booking has no tickets yet.")
-    return _attachment(pdf, "application/pdf", f"tickets-{booking.id.hex[:8]}.pdf")
+    return attachment(pdf, "application/pdf", f"tickets-{booking.id.hex[:8]}.pdf")
 
 
 @router.get("/my/bookings/{booking_id}/invoice.pdf")
@@ -152,7 +144,7 @@ async def invoice_pdf(booking_id: BookingId, user: SignedIn, session: SessionDep
     name, pdf = await payments_service.visible_invoice_pdf(
         session, booking_id=booking.id, viewer=user
     )
-    return _attachment(pdf, "application/pdf", name)
+    return attachment(pdf, "application/pdf", name)
 
 
 @router.get("/my/bookings/{booking_id}/event.ics")
@@ -165,4 +157,4 @@ async def calendar(
     assert event is not None
     context = event_context(settings, event) | booking_context(settings, booking.id)
     entry = calendar_entry(context, uid=f"{booking.id}@tessera")
-    return _attachment(entry, "text/calendar", f"event-{booking.id.hex[:8]}.ics")
+    return attachment(entry, "text/calendar", f"event-{booking.id.hex[:8]}.ics")

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from api.errors import AppError
+
 HERE = Path(__file__).parent
 
 
@@ -25,6 +27,10 @@ class Problem(str):
         problem = super().__new__(cls, text)
         problem.code = code
         return problem
+
+    @classmethod
+    def of(cls, error: AppError) -> Problem:
+        return cls(error.detail, error.code)
 
 
 def _catalogue(locale: str) -> dict[str, str]:

@@ -145,6 +145,15 @@ def render(
     return finish(request, response)
 
 
+def attachment(content: bytes, media_type: str, name: str) -> Response:
+    """A file to download (a PDF, a calendar entry)."""
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 def redirect(request: Request, url: str) -> RedirectResponse:
     """After a form: see the next page (303, so a reload does not post again)."""
     return finish(request, RedirectResponse(url, status_code=303))

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import httpx
 from fastapi import Cookie, Path, Query, Request
 from fastapi.responses import Response
 
 from api.auth import oauth, social
-from api.auth.oauth_router import COOKIE, answer, set_browser_binding
+from api.auth.oauth_router import COOKIE, answer, oauth_http, set_browser_binding
 from api.deps import SettingsDep, WritingSessionDep
 from api.errors import AppError
 from api.pages.account import local_path
@@ -25,11 +24,6 @@ from api.pages.visitor import Visitor, keep_session
 router = page_router()
 ProviderName = Annotated[str, Path(max_length=20, pattern=r"^[a-z]+$")]
 Given = Annotated[str | None, Query(max_length=2048)]
-
-
-def _http(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = request.app.state.oauth_http
-    return client
 
 
 @router.get("/account/sign-in/{provider}")
@@ -45,7 +39,7 @@ async def start(
     started = await social.start(
         session,
         settings,
-        _http(request),
+        oauth_http(request),
         provider=provider,
         browser_token=None,
         return_to=local_path(next),
@@ -75,7 +69,7 @@ async def finish_sign_in(
         pending, outcome = await social.answered(
             session,
             settings,
-            _http(request),
+            oauth_http(request),
             provider=provider,
             answer=answer(request, code=code, state=state, error=error, browser=browser),
             from_page=True,
@@ -83,7 +77,7 @@ async def finish_sign_in(
     except AppError as failed:
         context = {
             "values": {},
-            "errors": {"form": Problem(failed.detail, failed.code)},
+            "errors": {"form": Problem.of(failed)},
             "next": "/",
             "providers": oauth.configured(settings),
         }

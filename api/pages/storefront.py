@@ -25,7 +25,7 @@ from api.events import service as events_service
 from api.events.views import event_view
 from api.notifications.causes import event_context as event_facts
 from api.notifications.compose import calendar_entry
-from api.pages.rendering import finish, render
+from api.pages.rendering import attachment, finish, render
 from api.pages.routing import page_router
 from api.pages.visitor import Visitor, visitor_key
 from api.search import listing, recommendations
@@ -273,8 +273,4 @@ async def event_calendar(
     """The event for anyone's calendar (a booking's own entry is on the booking's page)."""
     event = await events_service.get_by_slug_or_raise(session, slug=slug, viewer=visitor)
     entry = calendar_entry(event_facts(settings, event), uid=f"{event.id}@tessera")
-    return Response(
-        entry,
-        media_type="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="{event.slug}.ics"'},
-    )
+    return attachment(entry, "text/calendar", f"{event.slug}.ics")

@@ -20,7 +20,7 @@ from api.notifications import worker
 from api.outbox import OutboxEvent
 from api.users import service as users
 from api.users.models import Role
-from pipelines import ingest, search_index
+from pipelines import search_index
 from search.factory import make_backend
 from tests.settle import settled_async
 
@@ -137,18 +137,14 @@ class Api:
         """What the pipelines' search sensor runs: the outbox since the cursor into the index."""
         await self.outbox_settled()
         settings = self.settings
-        engine = ingest.make_oltp_engine(settings.database_url)
         backend = make_backend("tantivy", index_dir=settings.search_dir)
-        try:
-            return await asyncio.to_thread(
-                search_index.sync,
-                engine,
-                backend,
-                index_dir=settings.search_dir,
-                snapshot_dir=settings.snapshot_dir,
-            )
-        finally:
-            engine.dispose()
+        return await asyncio.to_thread(
+            search_index.sync_database,
+            settings.database_url,
+            backend,
+            index_dir=settings.search_dir,
+            snapshot_dir=settings.snapshot_dir,
+        )
 
     async def deliver_notifications(self, **options: Any) -> worker.Pass:
         """One pass of the notification worker: plan what the outbox calls for and send it."""
