@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.bookings import service as bookings_service
 from api.bookings import tickets
-from api.bookings.models import Booking, BookingStatus
+from api.bookings.models import Booking, BookingStatus, TicketStatus
 from api.config import Settings
 from api.deps import SessionDep, SettingsDep
 from api.errors import AppError, NotFound
@@ -68,8 +68,14 @@ async def _booking_context(
         "status": status.value,
         "names": {t.id: t.name for t in event.ticket_types},
         "tickets": [
-            # segno's SVG of our own signed payload: no text of anyone's in it.
-            (ticket, Markup(tickets.qr_svg(tickets.qr_payload(settings, ticket))))  # noqa: S704
+            # segno's SVG of our own signed payload: no text of anyone's in it. A void ticket
+            # (its booking cancelled) shows no code: it admits nobody.
+            (
+                ticket,
+                Markup(tickets.qr_svg(tickets.qr_payload(settings, ticket)))  # noqa: S704
+                if ticket.status == TicketStatus.valid
+                else None,
+            )
             for ticket in issued
         ],
         # Bank transfer: what to send where, until finance sees it arrive.

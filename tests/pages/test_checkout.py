@@ -203,6 +203,8 @@ async def test_the_buyer_cancels_within_the_policy_and_takes_the_documents(api: 
     assert cancelled.status_code == 303
     after = await api.client.get(booking_path)
     assert "Cancelled" in after.text
+    assert after.text.count("<svg") == 0  # no QR code of a void ticket
+    assert after.text.count("Void: this ticket admits nobody.") == 2
     assert "Cancel the booking" not in after.text
     [row] = await api.outbox("booking.cancelled")
     assert row.payload["cancelled_by"] == "attendee"
