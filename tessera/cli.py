@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,9 +20,10 @@ import uvicorn
 from api.config import get_settings
 from api.db import make_engine, make_sessionmaker
 from api.migrate import upgrade
-from api.observability import MULTIPROCESS_ENV, configure_logging, multiprocess_dir
+from api.observability import configure_logging
 from api.worker import run as run_worker
 from demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, SeedResult, seed_demo, seed_history
+from tessera.processes import duration, index_catalogue, shared_metrics, start_helper
 
 app = typer.Typer(help="Tessera: event ticketing with an analytics-first data platform.")
 
@@ -95,7 +94,7 @@ def history(
         left = (planned - done) / rate if rate else 0
         typer.echo(
             f"[history]    {done:,} of {planned:,} booking attempts loaded"
-            + (f", about {_duration(left)} left" if done < planned else "")
+            + (f", about {duration(left)} left" if done < planned else "")
         )
 
     async def run() -> SeedResult:
@@ -110,18 +109,13 @@ def history(
     result = asyncio.run(run())
     typer.echo(
         f"[history]    {result.bookings:,} bookings, {result.paid:,} paid, "
-        f"{result.campaign_emails:,} campaign emails in {_duration(time.monotonic() - started)}"
+        f"{result.campaign_emails:,} campaign emails in {duration(time.monotonic() - started)}"
     )
     if then_build:
         typer.echo("[history]    building the marts and the search index")
         pipeline(job="refresh")
         pipeline(job="search_sync")
-        typer.echo(f"[history]    the demo is complete in {_duration(time.monotonic() - started)}")
-
-
-def _duration(seconds: float) -> str:
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+        typer.echo(f"[history]    the demo is complete in {duration(time.monotonic() - started)}")
 
 
 @app.command()
@@ -146,7 +140,7 @@ def serve(
     """Serve the API with uvicorn. Forwarding headers are believed only from
     TESSERA_TRUSTED_PROXIES (the app reads them, not uvicorn); with several workers, /metrics
     on any of them counts them all."""
-    with _shared_metrics(workers):
+    with shared_metrics(workers):
         uvicorn.run(
             "api.main:app",
             host=host,
@@ -159,33 +153,6 @@ def serve(
             timeout_worker_healthcheck=worker_healthcheck_timeout,
             timeout_graceful_shutdown=shutdown_seconds,
         )
-
-
-@contextlib.contextmanager
-def _shared_metrics(workers: int) -> Iterator[None]:
-    """Give the workers an empty directory to share their metrics in, before they start.
-
-    An operator's own PROMETHEUS_MULTIPROC_DIR is emptied of the last run's files; otherwise
-    a fresh directory is made and removed afterwards.
-    """
-    configured = multiprocess_dir()
-    if workers <= 1 and configured is None:
-        yield
-        return
-    if configured is not None:
-        directory = Path(configured)
-        directory.mkdir(parents=True, exist_ok=True)
-        for stale in directory.glob("*.db"):
-            stale.unlink()
-        yield
-        return
-    directory = Path(tempfile.mkdtemp(prefix="tessera-metrics-"))
-    os.environ[MULTIPROCESS_ENV] = str(directory)
-    try:
-        yield
-    finally:
-        del os.environ[MULTIPROCESS_ENV]
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @app.command()
@@ -331,12 +298,12 @@ def up(
     upgrade(get_settings().database_url)
     typer.echo("[tessera]    loading the demo's people and events")
     base = seed(users=users, events=events, bookings=0)
-    typer.echo(f"[search]     {_index_catalogue():,} events indexed")
+    typer.echo(f"[search]     {index_catalogue():,} events indexed")
     logs = Path("var/log")
     logs.mkdir(parents=True, exist_ok=True)
     base_url = f"http://{host}:{port}"
     typer.echo(
-        f"\nTessera is starting ({_duration(time.monotonic() - began)} so far):\n"
+        f"\nTessera is starting ({duration(time.monotonic() - began)} so far):\n"
         f"  Shop (pages)   {base_url}/   (sign in with a demo account below)\n"
         f"  API            {base_url}/docs\n"
         f"  Dagster UI     http://{host}:{dagster_port}"
@@ -360,7 +327,7 @@ def up(
         *("-h", host, "-p", str(dagster_port)),
     ]
     helpers = [
-        _helper(
+        start_helper(
             "dashboards",
             [
                 *(str(bin_dir / "streamlit"), "run", "dashboards/app.py"),
@@ -373,13 +340,13 @@ def up(
         ),
     ]
     if base.skipped:
-        helpers += [_helper("worker", worker, logs), _helper("dagster", dagster, logs)]
+        helpers += [start_helper("worker", worker, logs), start_helper("dagster", dagster, logs)]
     else:
         # The first start: the history loads behind the pages, then the marts are built once.
         # The worker starts after it, so the months of demo bookings are not mailed (their
         # latest confirmations are); Dagster too, so its sensors do not rebuild the marts over
         # and over on the two cores the history needs.
-        history = _helper(
+        history = start_helper(
             "history",
             [*ours, "history", "--bookings", str(bookings), "--then-build"],
             logs,
@@ -390,8 +357,8 @@ def up(
         def after_history() -> None:
             history.wait()
             if not stopping.is_set():
-                helpers.append(_helper("worker", worker, logs))
-                helpers.append(_helper("dagster", dagster, logs))
+                helpers.append(start_helper("worker", worker, logs))
+                helpers.append(start_helper("dagster", dagster, logs))
 
         threading.Thread(target=after_history, daemon=True).start()
     typer.echo(f"[api]        serving on {base_url} (Ctrl-C stops everything)")
@@ -410,47 +377,3 @@ def up(
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(helper.pid, signal.SIGKILL)
-
-
-def _index_catalogue() -> int:
-    """Bring the search index up to date with the catalogue, in this process (what Dagster's
-    search sensor does, once the UI is up), so the shop's pages list events from the start."""
-    from pipelines import search_index
-    from search.factory import make_backend
-
-    settings = get_settings()
-    backend = make_backend(
-        settings.search_backend,
-        index_dir=settings.search_dir,
-        opensearch_url=settings.opensearch_url,
-    )
-    result = search_index.sync_database(
-        settings.database_url,
-        backend,
-        index_dir=settings.search_dir,
-        snapshot_dir=settings.snapshot_dir,
-    )
-    return result.indexed
-
-
-def _helper(
-    name: str,
-    command: list[str],
-    logs: Path,
-    *,
-    env: dict[str, str] | None = None,
-    progress_to_terminal: bool = False,
-) -> subprocess.Popen[bytes]:
-    """Start one of `tessera up`'s services in its own process group (so stopping it stops its
-    children), its output in var/log/NAME.log (a progress report also in the terminal)."""
-    log = (logs / f"{name}.log").open("ab")
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and commands
-        command,
-        stdout=None if progress_to_terminal else log,
-        stderr=log,
-        env={**os.environ, **(env or {})},
-        start_new_session=True,
-    )
-    log.close()  # the child holds its copy
-    typer.echo(f"{f'[{name}]':<13}started (pid {process.pid}, var/log/{name}.log)")
-    return process

@@ -10,7 +10,7 @@ import httpx
 from fastapi import APIRouter, Cookie, Form, Path, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
-from api.auth import oauth, social
+from api.auth import oauth, social, social_callback
 from api.auth.dependencies import CurrentUser
 from api.auth.schemas import AuthorizationUrl, IdentityOut, OAuthProviderOut, OAuthResult
 from api.config import Settings
@@ -99,7 +99,7 @@ async def _callback(
     error: str | None,
     browser: str | None,
 ) -> OAuthResult:
-    _, outcome = await social.answered(
+    _, outcome = await social_callback.answered(
         session,
         settings,
         oauth_http(request),
@@ -121,9 +121,9 @@ def answer(
     state: str | None,
     error: str | None,
     browser: str | None,
-) -> social.Answer:
+) -> social_callback.Answer:
     """A provider's answer as a callback request carries it."""
-    return social.Answer(
+    return social_callback.Answer(
         code=code,
         state=state,
         error=error,

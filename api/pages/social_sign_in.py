@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Cookie, Path, Query, Request
 from fastapi.responses import Response
 
-from api.auth import oauth, social
+from api.auth import oauth, social, social_callback
 from api.auth.oauth_router import COOKIE, answer, oauth_http, set_browser_binding
 from api.deps import SettingsDep, WritingSessionDep
 from api.errors import AppError
@@ -66,7 +66,7 @@ async def finish_sign_in(
     """The provider's answer, handed on by the API's callback: checked as the API checks it;
     a refusal is shown on the sign-in page, with the buttons to try again."""
     try:
-        pending, outcome = await social.answered(
+        pending, outcome = await social_callback.answered(
             session,
             settings,
             oauth_http(request),
