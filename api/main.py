@@ -151,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     # Added first, so it runs inside the request context (hits are counted and logged).
     app.add_middleware(pages.SharedPageCache, seconds=settings.page_cache_seconds)
+    app.state.signed_in_pages = pages.SignedInPages(settings.page_cache_seconds)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     install_edge(app, settings.trusted_proxies)
     install_error_handlers(app)

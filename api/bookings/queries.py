@@ -12,7 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.bookings.errors import BookingNotFound
-from api.bookings.models import Booking, BookingLine, BookingStatus, Ticket
+from api.bookings.models import (
+    ACTIVE_WAITLIST,
+    Booking,
+    BookingLine,
+    BookingStatus,
+    Ticket,
+    WaitlistEntry,
+)
 from api.db import utcnow
 from api.events import other_events_of
 from api.events import service as events_service
@@ -82,6 +89,29 @@ async def booked_event_ids(session: AsyncSession, *, user_id: uuid.UUID) -> list
         .order_by(func.max(Booking.created_at).desc())
     )
     return [row[0] for row in rows.all()]
+
+
+async def has_ties(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    waiting_at: uuid.UUID,
+    booked_any_of: frozenset[uuid.UUID],
+) -> bool:
+    """Whether the user waits for seats of event `waiting_at`, or holds or has seats at any of
+    the events `booked_any_of` (one round trip: an event's page asks it on every view)."""
+    waiting = select(WaitlistEntry.id).where(
+        WaitlistEntry.event_id == waiting_at,
+        WaitlistEntry.user_id == user_id,
+        WaitlistEntry.status.in_(ACTIVE_WAITLIST),
+    )
+    booked = select(Booking.id).where(
+        Booking.user_id == user_id,
+        Booking.event_id.in_(booked_any_of),
+        Booking.status.in_([BookingStatus.pending, BookingStatus.confirmed]),
+    )
+    either = waiting.exists() | booked.exists() if booked_any_of else waiting.exists()
+    return bool(await session.scalar(select(either)))
 
 
 async def sales_by_event(

@@ -4,8 +4,8 @@ rule; their paths never collide with the API's (README, "Pages")."""
 
 from pathlib import Path
 
-from api.pages.cache import SharedPageCache
+from api.pages.cache import SharedPageCache, SignedInPages
 
-__all__ = ["STATIC", "SharedPageCache"]
+__all__ = ["STATIC", "SharedPageCache", "SignedInPages"]
 
 STATIC = Path(__file__).parent / "static"

@@ -14,6 +14,7 @@ request id) and inside the edge (so every hit carries the security headers).
 from __future__ import annotations
 
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,3 +105,68 @@ class SharedPageCache:
         self._kept.move_to_end(key)
         while len(self._kept) > self.entries:
             self._kept.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class Holed:
+    """A page rendered once for every signed-in visitor, with holes for who they are
+    (`api.pages.rendering.render_with_holes`), and what decides whether it fits one of them."""
+
+    html: str
+    expires: float
+    event_id: uuid.UUID | None = None  # the event whose waitlist places make a page personal
+    shows: frozenset[uuid.UUID] = frozenset()  # events it recommends (a viewer's own are left out)
+
+
+class SignedInPages:
+    """A moment's memory of the home page and event pages as signed-in visitors see them.
+
+    Everything but the visitor's name, form token and form key is the same for all of them
+    (those are holes, filled per request), unless the visitor is on the event's waitlist or has
+    booked an event the page recommends: the page then renders for them alone. Each page is kept
+    `seconds` (`page_cache_seconds`); as it expires, one request renders it again while the
+    others are served the copy it replaces.
+    """
+
+    def __init__(
+        self, seconds: float, entries: int = 512, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.seconds = seconds
+        self.entries = entries
+        self.clock = clock
+        self._kept: OrderedDict[object, Holed] = OrderedDict()
+        self._renewing: dict[object, float] = {}
+
+    def get(self, key: object) -> Holed | None:
+        """The kept page, or None when this caller should render it (and `keep` it)."""
+        if self.seconds <= 0:
+            return None
+        kept = self._kept.get(key)
+        now = self.clock()
+        if kept is None:
+            return None
+        claimed = self._renewing.get(key)
+        if kept.expires > now or (claimed is not None and now - claimed < self.seconds):
+            self._kept.move_to_end(key)
+            return kept
+        self._renewing[key] = now  # a render that fails lets the next caller try after seconds
+        return None
+
+    def keep(
+        self,
+        key: object,
+        html: str,
+        *,
+        event_id: uuid.UUID | None = None,
+        shows: frozenset[uuid.UUID] = frozenset(),
+    ) -> Holed | None:
+        """Keep a page (None when pages are not kept: `page_cache_seconds` is 0)."""
+        self._renewing.pop(key, None)
+        if self.seconds <= 0:
+            return None
+        kept = self._kept[key] = Holed(html, self.clock() + self.seconds, event_id, shows)
+        self._kept.move_to_end(key)
+        while len(self._kept) > self.entries:
+            gone, _ = self._kept.popitem(last=False)
+            self._renewing.pop(gone, None)
+        return kept

@@ -4,8 +4,10 @@ through Babel, and the security headers every page carries (no inline script or 
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +19,7 @@ from babel.support import NullTranslations, Translations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
 from api.formatting import format_day, format_moment, format_money
 from api.pages.problems import in_language
@@ -105,6 +108,29 @@ def _environment() -> Environment:
 ENVIRONMENT = _environment()
 
 
+def _html(request: Request, template: str, context: Mapping[str, Any], chosen: str) -> str:
+    token = _current.set(chosen)
+    try:
+        return ENVIRONMENT.get_template(template).render(
+            {
+                "request": request,
+                "lang": chosen,
+                "viewer": getattr(request.state, "page_user", None),
+                "csrf_token": request.state.csrf_token,
+                **in_language(context, chosen),
+            }
+        )
+    finally:
+        _current.reset(token)
+
+
+def _page(request: Request, html: str, status_code: int, csp: str) -> HTMLResponse:
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Content-Security-Policy"] = csp
+    response.headers["Cache-Control"] = "no-store"
+    return finish(request, response)
+
+
 def render(
     request: Request,
     template: str,
@@ -118,23 +144,8 @@ def render(
     """A page in the visitor's language, with the visitor and the form token every layout
     needs. A `shareable` page that came out the same as for any visitor (nobody signed in, no
     form token, no cookie to set) may be served to the next visitors from `api.pages.cache`."""
-    chosen = locale or page_locale(request, getattr(request.state, "page_locale", None))
-    token = _current.set(chosen)
-    try:
-        html = ENVIRONMENT.get_template(template).render(
-            {
-                "request": request,
-                "lang": chosen,
-                "viewer": getattr(request.state, "page_user", None),
-                "csrf_token": request.state.csrf_token,
-                **in_language(context or {}, chosen),
-            }
-        )
-    finally:
-        _current.reset(token)
-    response = HTMLResponse(html, status_code=status_code)
-    response.headers["Content-Security-Policy"] = csp
-    response.headers["Cache-Control"] = "no-store"
+    chosen = locale or visitor_locale(request)
+    html = _html(request, template, context or {}, chosen)
     request.state.page_shareable = (
         shareable
         and status_code == 200
@@ -142,7 +153,41 @@ def render(
         and not request.state.csrf_token.used
         and not getattr(request.state, "cookie_changes", None)
     )
-    return finish(request, response)
+    return _page(request, html, status_code, csp)
+
+
+def visitor_locale(request: Request) -> str:
+    """The language this request's pages speak (the account's, else the browser's)."""
+    return page_locale(request, getattr(request.state, "page_locale", None))
+
+
+# What a page says of one signed-in visitor, as holes in a page rendered once for all of them
+# (`api.pages.cache.SignedInPages`); NUL never comes out of a template otherwise.
+NAME_HOLE, TOKEN_HOLE, KEY_HOLE = "\0viewer-name\0", "\0form-token\0", "\0form-key\0"
+
+
+@dataclass(frozen=True)
+class _AnyViewer:
+    name: str = NAME_HOLE
+
+
+def render_with_holes(request: Request, template: str, context: Mapping[str, Any]) -> str:
+    """A page as every signed-in visitor in this language sees it, with holes for the name,
+    the form token and the booking form's key (`fill_holes` fills them for one visitor)."""
+    holes = {"viewer": _AnyViewer(), "csrf_token": TOKEN_HOLE, "form_key": KEY_HOLE}
+    return _html(request, template, {**context, **holes}, visitor_locale(request))
+
+
+def fill_holes(request: Request, html: str, *, csp: str = CSP) -> HTMLResponse:
+    """A page from `render_with_holes`, for this request's signed-in visitor."""
+    name = str(escape(request.state.page_user.name))
+    filled = (
+        html.replace(NAME_HOLE, name)
+        .replace(TOKEN_HOLE, str(request.state.csrf_token))
+        .replace(KEY_HOLE, uuid.uuid4().hex)
+    )
+    request.state.page_shareable = False
+    return _page(request, filled, 200, csp)
 
 
 def attachment(content: bytes, media_type: str, name: str) -> Response:

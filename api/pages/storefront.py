@@ -25,7 +25,15 @@ from api.events import service as events_service
 from api.events.views import event_view
 from api.notifications.causes import event_context as event_facts
 from api.notifications.compose import calendar_entry
-from api.pages.rendering import attachment, finish, render
+from api.pages.cache import Holed, SignedInPages
+from api.pages.rendering import (
+    attachment,
+    fill_holes,
+    finish,
+    render,
+    render_with_holes,
+    visitor_locale,
+)
 from api.pages.routing import page_router
 from api.pages.visitor import Visitor, visitor_key
 from api.search import listing, recommendations
@@ -94,6 +102,10 @@ async def home(
 ) -> Response:
     """Upcoming events, or what a search found, a page at a time; a search is recorded (after
     the page has gone) as the JSON API's is."""
+    shared = _signed_in_pages(request)
+    key = ("home", request.url.query, visitor_locale(request))
+    if visitor is not None and not q and (kept := shared.get(key)) is not None:
+        return fill_holes(request, kept.html)
     filters = events_service.EventFilters(
         category_id=category,
         city=city.strip() or None,
@@ -138,19 +150,19 @@ async def home(
         for listed in page.items
         if listed.click_url
     }
-    return render(
-        request,
-        "home.html",
-        {
-            "page": page,
-            "opens": opens,
-            "asked": asked,
-            "categories": [category for category, _ in categories],
-            "next_url": next_url,
-            "searching": bool(asked["q"]),
-        },
-        shareable=not asked["q"],
-    )
+    context = {
+        "page": page,
+        "opens": opens,
+        "asked": asked,
+        "categories": [category for category, _ in categories],
+        "next_url": next_url,
+        "searching": bool(asked["q"]),
+    }
+    if visitor is not None and not q:
+        html = render_with_holes(request, "home.html", context)
+        shared.keep(key, html)
+        return fill_holes(request, html)
+    return render(request, "home.html", context, shareable=not q)
 
 
 @router.get("/event/{slug}")
@@ -164,10 +176,57 @@ async def event_page(
 ) -> Response:
     """An event: when and where in its own time zone, its tickets with what is left, the
     waitlist when they are gone, and events like it."""
+    if visitor is not None:
+        return await _signed_in_event_page(request, visitor, session, settings, storage, slug)
     event = await events_service.get_by_slug_or_raise(session, slug=slug, viewer=visitor)
     context = await event_context(session, event, viewer=visitor, storage=storage)
     context["similar"] = await _similar(session, settings, event, visitor)
     return render(request, "event.html", context, shareable=True)
+
+
+def _signed_in_pages(request: Request) -> SignedInPages:
+    pages: SignedInPages = request.app.state.signed_in_pages
+    return pages
+
+
+async def _signed_in_event_page(
+    request: Request,
+    visitor: User,
+    session: AsyncSession,
+    settings: Settings,
+    storage: Storage,
+    slug: str,
+) -> Response:
+    """An event's page for a signed-in visitor: the one every signed-in visitor sees
+    (`api.pages.cache.SignedInPages`), unless they are on its waitlist or have booked an event
+    it recommends (then the waitlist shows their places, and the recommendations leave out
+    what they booked)."""
+    shared = _signed_in_pages(request)
+    key = ("event", slug, visitor_locale(request))
+    kept = shared.get(key)
+    if kept is not None and await _fits(session, visitor, kept):
+        return fill_holes(request, kept.html)
+    event = await events_service.get_by_slug_or_raise(session, slug=slug, viewer=visitor)
+    context = await event_context(session, event, viewer=visitor, storage=storage)
+    if event.published_at is not None:  # anyone may see it
+        similar = await _similar(session, settings, event, None)
+        everyone = context | {"similar": similar, "waiting": {}}
+        html = render_with_holes(request, "event.html", everyone)
+        kept = shared.keep(
+            key, html, event_id=event.id, shows=frozenset(f.event.id for f in similar)
+        )
+        if kept is not None and await _fits(session, visitor, kept):
+            return fill_holes(request, html)
+    context["similar"] = await _similar(session, settings, event, visitor)
+    return render(request, "event.html", context)
+
+
+async def _fits(session: AsyncSession, visitor: User, kept: Holed) -> bool:
+    """Whether the page every signed-in visitor sees is this visitor's page too."""
+    assert kept.event_id is not None
+    return not await bookings_service.has_ties(
+        session, user_id=visitor.id, waiting_at=kept.event_id, booked_any_of=kept.shows
+    )
 
 
 SIMILAR = 4

@@ -1,19 +1,22 @@
-"""The moment's memory for pages every visitor who is not signed in sees alike
-(api/pages/cache.py): what is shared, what never is, and how long."""
+"""The moment's memory of pages (api/pages/cache.py): what visitors who are not signed in
+share, what signed-in visitors share (with their own name, form token and places), what never
+is shared, and how long."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from api.pages.cache import SharedPageCache
+from api.pages.cache import SharedPageCache, SignedInPages
 from api.users.models import Role
 from tests.api.factories import Api
-from tests.api.test_events import published_event
+from tests.api.test_events import published_event, ticket_body
+from tests.pages.test_account_and_storefront import form_token, post_form
 from tests.pages.test_checkout import signed_in_browser
 
 
@@ -125,3 +128,135 @@ async def test_pages_are_kept_for_their_seconds_and_the_least_used_go_first() ->
         assert await body("/slow") == "13"
         now[0] = 20.5
         assert await body("/slow") == "14"
+
+
+async def test_signed_in_visitors_share_a_page_with_their_own_name_token_and_places(
+    api: Api,
+) -> None:
+    owner = await api.signed_in(Role.organizer)
+    admin = await api.signed_in(Role.admin)
+    category = await api.client.post("/categories", headers=admin.headers, json={"name": "Jazz"})
+    jazz = category.json()["id"]
+    event = await published_event(api, owner, category_id=jazz)
+    like = await published_event(api, owner, category_id=jazz, title="Late Jazz Session")
+    await api.sync_search_index()
+    path = f"/event/{event['slug']}"
+
+    await signed_in_browser(api)  # Ada Lovelace: her page is rendered once for all
+    ada = await api.client.get(path)
+    assert "Ada Lovelace" in ada.text
+    assert form_token(ada) == api.client.cookies["tessera_csrf"]
+    assert f'href="/event/{like["slug"]}"' in ada.text
+    assert "Ada Lovelace" in (await api.client.get("/")).text
+    renamed = await api.client.put(
+        f"/events/{event['id']}", headers=owner.headers, json={"title": "Harbour Jazz Late"}
+    )
+    assert renamed.status_code == 200, renamed.text
+
+    # Grace is served the page kept from Ada's visit, with her name (escaped), her token, and
+    # a form key of her own; the booking form on it works.
+    api.client.cookies.clear()
+    grace = await api.signed_in(full_name="Grace <Hopper>")
+    signed = await post_form(
+        api, "/account/sign-in", {"email": grace.email, "password": grace.password}
+    )
+    assert signed.status_code == 303, signed.text
+    seen = await api.client.get(path)
+    assert "Harbour Jazz Night" in seen.text  # kept, so not rendered again
+    home = await api.client.get("/")
+    assert "Grace &lt;Hopper&gt;" in home.text
+    assert "Ada Lovelace" not in home.text
+    assert "Grace &lt;Hopper&gt;" in seen.text
+    assert "Ada Lovelace" not in seen.text
+    assert "\0" not in seen.text
+    assert form_token(seen) == api.client.cookies["tessera_csrf"] != form_token(ada)
+    keys = [re.search(r'name="form_key" value="([0-9a-f]{32})"', p.text) for p in (ada, seen)]
+    assert keys[0]
+    assert keys[1]
+    assert keys[0].group(1) != keys[1].group(1)
+    [ticket_type] = event["ticket_types"]
+    held = await api.client.post(
+        f"{path}/book",
+        data={
+            "csrf_token": form_token(seen),
+            "form_key": keys[1].group(1),
+            f"qty-{ticket_type['id']}": "1",
+        },
+    )
+    assert held.status_code == 303, held.text
+
+    # Once she has booked an event the page recommends, her page leaves it out (rendered for
+    # her alone, so it reads live).
+    booked = await api.client.post(
+        "/bookings",
+        headers=grace.headers,
+        json={
+            "event_id": like["id"],
+            "lines": [{"ticket_type_id": like["ticket_types"][0]["id"], "quantity": 1}],
+        },
+    )
+    assert booked.status_code == 201, booked.text
+    own = await api.client.get(path)
+    assert f'href="/event/{like["slug"]}"' not in own.text
+    assert "Harbour Jazz Late" in own.text
+    assert "Grace &lt;Hopper&gt;" in own.text
+
+
+async def test_a_signed_in_visitor_on_the_waitlist_gets_a_page_of_their_own(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner, tickets=[ticket_body(quantity=1)])
+    [ticket_type] = event["ticket_types"]
+    taken = await api.client.post(
+        "/bookings",
+        headers=owner.headers,
+        json={
+            "event_id": event["id"],
+            "lines": [{"ticket_type_id": ticket_type["id"], "quantity": 1}],
+        },
+    )
+    assert taken.status_code == 201, taken.text
+    path = f"/event/{event['slug']}"
+    await signed_in_browser(api)
+    page = await api.client.get(path)  # kept for every signed-in visitor
+    joined = await api.client.post(
+        f"{path}/waitlist",
+        data={"csrf_token": form_token(page), "ticket_type_id": ticket_type["id"], "quantity": "1"},
+    )
+    assert joined.status_code == 303, joined.text
+    mine = await api.client.get(path)
+    assert "You are on the waitlist for General admission." in mine.text
+    assert "Join the waitlist" not in mine.text
+
+    api.client.cookies.clear()
+    other = await api.signed_in()
+    await post_form(api, "/account/sign-in", {"email": other.email, "password": other.password})
+    theirs = await api.client.get(path)
+    assert "Join the waitlist" in theirs.text
+    assert "You are on the waitlist" not in theirs.text
+
+
+def test_signed_in_pages_are_kept_for_their_seconds_one_renewing_them() -> None:
+    now = [0.0]
+    pages = SignedInPages(seconds=2, entries=2, clock=lambda: now[0])
+    assert pages.get("a") is None
+
+    def html(key: str) -> str | None:
+        kept = pages.get(key)
+        return None if kept is None else kept.html
+
+    pages.keep("a", "A1")
+    now[0] = 1.9
+    assert html("a") == "A1"
+    now[0] = 2.1
+    assert html("a") is None  # expired: this caller renders it again...
+    assert html("a") == "A1"  # ...while the others are served the copy it replaces
+    pages.keep("a", "A2")
+    assert html("a") == "A2"
+    now[0] = 10.0
+    assert pages.get("a") is None  # a renewal that never comes back...
+    now[0] = 12.5
+    assert pages.get("a") is None  # ...lets another caller try after the seconds
+    pages.keep("b", "B")
+    pages.keep("c", "C")
+    assert pages.get("a") is None  # two entries at most: the least used went
+    assert SignedInPages(seconds=0).keep("a", "A") is None
