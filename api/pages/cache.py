@@ -5,7 +5,9 @@ one of them is rendered for a visitor who is not signed in, carries no form toke
 cookie (`render(..., shareable=True)` decides), this process keeps the response for
 `page_cache_seconds` and serves it to the next such visitors with the same address and
 languages. Signed-in visitors, searches and every other page are never served from here.
-Seats left may then read up to those seconds old; the booking itself always counts live.
+Signed-in visitors share the same pages through `SignedInPages`, inside the route, after their
+session is checked. Seats left may then read up to those seconds old; the booking itself always
+counts live.
 
 It sits inside the request-context middleware (so hits are counted, logged and get their own
 request id) and inside the edge (so every hit carries the security headers).
