@@ -25,6 +25,7 @@ from api.errors import install_error_handlers
 from api.events.categories_router import router as categories_router
 from api.events.media_router import router as media_router
 from api.events.router import router as events_router
+from api.events.staff_router import router as staff_router
 from api.events.workflows import EventWorkflows
 from api.finance.router import router as finance_router
 from api.inputs import refuse_unstorable
@@ -73,6 +74,7 @@ ROUTERS = (
     events_router,
     search_router,
     media_router,
+    staff_router,
     bookings_router,
     payments_router,
     finance_router,

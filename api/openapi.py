@@ -68,6 +68,11 @@ TAGS: list[dict[str, Any]] = [
     },
     {"name": "tickets", "description": "Tickets with their QR codes, and check-in at the door."},
     {
+        "name": "door staff",
+        "description": "An organizer's door staff: people who may check tickets in and read the "
+        "attendees of one event or of all the organizer's events, and nothing else.",
+    },
+    {
         "name": "waitlist",
         "description": "Queue for a sold-out ticket type; freed seats are offered in turn.",
     },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from api.bookings.errors import CheckInClosed, CheckInNotOpen
 from api.bookings.models import Booking, Ticket
 from api.config import Settings
 from api.db import utcnow
+from api.users import service as users_service
 
 if TYPE_CHECKING:
     from api.events import Event
@@ -46,3 +48,35 @@ async def check_in(
     return await tickets.check_in(
         session, settings, event_id=event.id, payload=payload, staff=staff
     )
+
+
+@dataclass(frozen=True)
+class DoorAnswer:
+    """What the door shows for a scan: the ticket's holder and type, and on a repeat scan when
+    and by whom it was first scanned."""
+
+    check_in: tickets.CheckIn
+    holder_name: str
+    ticket_type_name: str
+    first_checked_in_by: str | None
+
+
+async def door_answer(
+    session: AsyncSession, *, event: Event, result: tickets.CheckIn
+) -> DoorAnswer:
+    """The names the door shows: the attendee's on the ticket (else the buyer's), the ticket
+    type's, and who scanned it first (on a repeat scan)."""
+    ticket = result.ticket
+    names = {t.id: t.name for t in event.ticket_types}
+    holder = ticket.attendee_name
+    if not holder:
+        buyer_id = await session.scalar(
+            select(Booking.user_id).where(Booking.id == ticket.booking_id)
+        )
+        buyer = await users_service.get(session, user_id=buyer_id) if buyer_id else None
+        holder = buyer.public_name if buyer is not None else ""
+    first_by = None
+    if result.already_checked_in and ticket.checked_in_by is not None:
+        scanner = await users_service.get(session, user_id=ticket.checked_in_by)
+        first_by = scanner.public_name if scanner is not None else None
+    return DoorAnswer(result, holder, names.get(ticket.ticket_type_id, ""), first_by)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from api.auth.dependencies import CurrentUser, OrganizerDep
+from api.auth.dependencies import CurrentUser
 from api.bookings import service, tickets, workflows
 from api.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from api.bookings.schemas import (
@@ -150,23 +150,28 @@ async def booking_tickets(
 async def check_in(
     eventId: uuid.UUID,
     body: CheckInRequest,
-    staff: OrganizerDep,
+    staff: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
 ) -> CheckInOut:
-    """Scan a ticket at the door: admitted once; a second scan says when it was first scanned.
+    """Scan a ticket at the door (the event's organizer, an admin, or its door staff): admitted
+    once; a second scan says when, and by whom, it was first scanned.
 
     Only inside the event's check-in window: from `checkin_opens_minutes_before` its start
     until its end (409 `ticket.checkin_not_open` / `ticket.checkin_closed` outside it)."""
-    result = await workflows.check_in_ticket(
+    answer = await workflows.check_in_ticket(
         session, settings, event_id=eventId, payload=body.payload, staff=staff
     )
+    result = answer.check_in
     return CheckInOut(
         ticket_id=result.ticket.id,
         booking_id=result.ticket.booking_id,
         ticket_type_id=result.ticket.ticket_type_id,
         already_checked_in=result.already_checked_in,
         first_checked_in_at=result.first_checked_in_at,
+        holder_name=answer.holder_name,
+        ticket_type_name=answer.ticket_type_name,
+        first_checked_in_by=answer.first_checked_in_by,
     )
 
 
@@ -260,18 +265,18 @@ def _attendees_csv(rows: list[AttendeeOut], event: Event) -> Response:
 )
 async def event_attendees(
     eventId: uuid.UUID,
-    staff: OrganizerDep,
+    staff: CurrentUser,
     session: SessionDep,
     status_: Annotated[list[BookingStatus], Query(alias="status")] = [],  # noqa: B006
     format_: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AttendeePage | Response:
-    """The event's attendees, one row per seat, for its organizer or an admin.
+    """The event's attendees, one row per seat, for its organizer, an admin or its door staff.
 
     `format=csv` downloads every matching row (no paging) as a spreadsheet-safe CSV file.
     """
-    event = await events_service.get_managed_or_raise(session, event_id=eventId, actor=staff)
+    event = await events_service.get_staffed_or_raise(session, event_id=eventId, actor=staff)
     csv_wanted = format_ == "csv"
     lines, total = await service.attendees(
         session,

@@ -180,6 +180,9 @@ class CheckInOut(BaseModel):
             "ticket_type_id": TICKET_TYPE_ID,
             "already_checked_in": False,
             "first_checked_in_at": "2027-06-12T19:02:17+02:00",
+            "holder_name": "Anna Schmidt",
+            "ticket_type_name": "General admission",
+            "first_checked_in_by": None,
         }
     )
 
@@ -188,6 +191,9 @@ class CheckInOut(BaseModel):
     ticket_type_id: uuid.UUID
     already_checked_in: bool
     first_checked_in_at: datetime
+    holder_name: str  # the attendee's name on the ticket, else the buyer's
+    ticket_type_name: str
+    first_checked_in_by: str | None  # on a repeat scan: who scanned it first
 
 
 class WaitlistJoin(Input):

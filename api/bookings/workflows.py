@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.bookings import checkin, tickets, waitlist
+from api.bookings import checkin, waitlist
 from api.bookings.cancellation import cancel_all_for_event
 from api.config import Settings
 from api.events import service as events_service
@@ -52,9 +52,11 @@ async def change_ticket_type(
 
 async def check_in_ticket(
     session: AsyncSession, settings: Settings, *, event_id: uuid.UUID, payload: str, staff: User
-) -> tickets.CheckIn:
-    """Scan a ticket at the door of an event the staff member manages."""
-    event = await events_service.get_managed_or_raise(session, event_id=event_id, actor=staff)
+) -> checkin.DoorAnswer:
+    """Scan a ticket at the door of an event the staff member works (its organizer, an admin,
+    or door staff granted it)."""
+    event = await events_service.get_staffed_or_raise(session, event_id=event_id, actor=staff)
     result = await checkin.check_in(session, settings, event=event, payload=payload, staff=staff)
+    answer = await checkin.door_answer(session, event=event, result=result)
     await session.commit()
-    return result
+    return answer

@@ -65,3 +65,15 @@ class BelowReserved(Conflict):
 
 class SortNeedsSearch(Unprocessable):
     code = "event.sort_needs_search"
+
+
+class NotEventStaff(Forbidden):
+    code = "event.not_staff"
+
+
+class StaffGrantNotFound(NotFound):
+    code = "staff_grant.not_found"
+
+
+class StaffAlreadyGranted(Conflict):
+    code = "staff_grant.exists"

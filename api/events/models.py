@@ -167,3 +167,26 @@ class EventMedia(Base):
     sort_order: Mapped[int] = mapped_column(default=0)
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffGrant(Base):
+    """Door staff: the person with this email may check tickets in and read the attendee list
+    of one event (`event_id`) or of every event of the organizer (`event_id` empty), and
+    nothing else, once their account's address is verified; until `revoked_at`."""
+
+    __tablename__ = "staff_grants"
+    __outbox_entity__ = "staff_grant"
+    __table_args__ = (Index("ix_staff_grants_email", "email", "revoked_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    organizer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    event_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320))
+    granted_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -44,6 +44,14 @@ from api.events.queries import (
     ticket_types_of,
 )
 from api.events.schemas import EventSort
+from api.events.staff import (
+    door_events,
+    get_staffed_or_raise,
+    grants_of,
+    is_staff,
+)
+from api.events.staff import grant as grant_staff
+from api.events.staff import revoke as revoke_staff
 from api.events.ticket_types import (
     add_ticket_type,
     delete_ticket_type,
@@ -66,14 +74,19 @@ __all__ = [
     "create_category",
     "delete",
     "delete_ticket_type",
+    "door_events",
     "duplicate",
     "get",
     "get_by_slug_or_raise",
     "get_category_or_raise",
     "get_managed_or_raise",
     "get_many",
+    "get_staffed_or_raise",
     "get_ticket_type_or_raise",
     "get_visible_or_raise",
+    "grant_staff",
+    "grants_of",
+    "is_staff",
     "list_categories",
     "list_events",
     "listed_in_order",
@@ -82,6 +95,7 @@ __all__ = [
     "record_view",
     "record_view_apart",
     "require_editable",
+    "revoke_staff",
     "search_sort",
     "seats_left",
     "ticket_types_of",
