@@ -17,6 +17,7 @@ from api.auth.oauth_router import router as oauth_router
 from api.auth.passwords import PasswordCheck
 from api.auth.router import router as auth_router
 from api.bookings import workflows as bookings_workflows
+from api.bookings.door_router import router as door_router
 from api.bookings.router import router as bookings_router
 from api.config import Settings, get_settings
 from api.db import make_engine, make_sessionmaker
@@ -76,6 +77,7 @@ ROUTERS = (
     media_router,
     staff_router,
     bookings_router,
+    door_router,
     payments_router,
     finance_router,
     notifications_router,

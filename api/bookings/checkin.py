@@ -28,26 +28,31 @@ def check_in_window(event: Event) -> tuple[datetime, datetime]:
 
 
 async def check_in(
-    session: AsyncSession, settings: Settings, *, event: Event, payload: str, staff: User
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    event: Event,
+    payload: str,
+    staff: User,
+    at: datetime | None = None,
 ) -> tickets.CheckIn:
-    """Admit a ticket at the door, inside the event's check-in window (outside it the ticket
-    is left as it is). The ticket's booking is locked first, as `cancel` does, so a scan and a
-    cancellation racing each other never both succeed."""
+    """Admit a ticket at the door, inside the event's check-in window as of `at` (when it was
+    scanned; now unless a device scanned it offline), else leave it as it is. The ticket's
+    booking is locked first, as `cancel` does, so a scan and a cancellation racing each other
+    never both succeed."""
     code = tickets.code_from_payload(settings, payload)
-    now = utcnow()
+    when = at or utcnow()
     opens, closes = check_in_window(event)
-    if now < opens:
+    if when < opens:
         raise CheckInNotOpen(f"Check-in for this event opens at {opens.isoformat()}.")
-    if now > closes:
+    if when > closes:
         raise CheckInClosed(f"Check-in for this event closed at {closes.isoformat()}.")
     booking_id = await session.scalar(select(Ticket.booking_id).where(Ticket.code == code))
     if booking_id is not None:
         await session.execute(
             select(Booking.id).where(Booking.id == booking_id).with_for_update(key_share=True)
         )
-    return await tickets.check_in(
-        session, settings, event_id=event.id, payload=payload, staff=staff
-    )
+    return await tickets.check_in(session, event_id=event.id, code=code, staff=staff, at=when)
 
 
 @dataclass(frozen=True)

@@ -189,3 +189,34 @@ class BookingReminder(Base):
     announced_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Not announced because it came too late (booked after the reminder was due).
     skipped: Mapped[bool] = mapped_column(default=False)
+
+
+class ScanOutcome(enum.StrEnum):
+    pending = "pending"  # being decided (never committed as such)
+    admitted = "admitted"  # the ticket's first check-in
+    already = "already"  # scanned online after an earlier check-in: the door said no
+    conflict = "conflict"  # admitted offline at a door while another scan had admitted it
+    refused = "refused"  # not a valid ticket for this event now (`code` says why)
+
+
+class CheckInScan(Base):
+    """One scan at a door, under the id the scanning device gave it, decided exactly once: the
+    same scan sent again (a retry, an offline batch sent twice) gets the same answer."""
+
+    __tablename__ = "check_in_scans"
+    __table_args__ = (Index("ix_check_in_scans_ticket", "ticket_id", "decided_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the device's scan id
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("events.id"), index=True)
+    ticket_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL")
+    )
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    device: Mapped[str | None] = mapped_column(String(100))
+    offline: Mapped[bool] = mapped_column(default=False)
+    scanned_at: Mapped[datetime]
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[ScanOutcome] = mapped_column(
+        Enum(ScanOutcome, native_enum=False, length=10, validate_strings=True)
+    )
+    code: Mapped[str | None] = mapped_column(String(100))  # the refusal's error code

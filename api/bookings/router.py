@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from api.auth.dependencies import CurrentUser
-from api.bookings import service, tickets, workflows
+from api.bookings import service, tickets
 from api.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from api.bookings.schemas import (
     AttendeeOut,
@@ -21,8 +21,6 @@ from api.bookings.schemas import (
     BookingOut,
     BookingPage,
     CancelBooking,
-    CheckInOut,
-    CheckInRequest,
     LineOut,
     TicketOut,
     WaitlistEntryOut,
@@ -139,40 +137,6 @@ async def booking_tickets(
             )
         )
     return result
-
-
-@router.post(
-    "/events/{eventId}/check-ins",
-    response_model=CheckInOut,
-    tags=["tickets"],
-    responses=problem_responses(403, 404, 409),
-)
-async def check_in(
-    eventId: uuid.UUID,
-    body: CheckInRequest,
-    staff: CurrentUser,
-    session: SessionDep,
-    settings: SettingsDep,
-) -> CheckInOut:
-    """Scan a ticket at the door (the event's organizer, an admin, or its door staff): admitted
-    once; a second scan says when, and by whom, it was first scanned.
-
-    Only inside the event's check-in window: from `checkin_opens_minutes_before` its start
-    until its end (409 `ticket.checkin_not_open` / `ticket.checkin_closed` outside it)."""
-    answer = await workflows.check_in_ticket(
-        session, settings, event_id=eventId, payload=body.payload, staff=staff
-    )
-    result = answer.check_in
-    return CheckInOut(
-        ticket_id=result.ticket.id,
-        booking_id=result.ticket.booking_id,
-        ticket_type_id=result.ticket.ticket_type_id,
-        already_checked_in=result.already_checked_in,
-        first_checked_in_at=result.first_checked_in_at,
-        holder_name=answer.holder_name,
-        ticket_type_name=answer.ticket_type_name,
-        first_checked_in_by=answer.first_checked_in_by,
-    )
 
 
 @router.get("/users/me/bookings", response_model=BookingPage)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.config import JsonDict
 
 from api.bookings.models import BookingStatus, WaitlistStatus
@@ -167,9 +167,30 @@ class TicketOut(BaseModel):
 
 
 class CheckInRequest(Input):
-    model_config = example({"payload": QR_PAYLOAD})
+    model_config = example(
+        {
+            "payload": QR_PAYLOAD,
+            "scan_id": "5d1c2b3a-4e5f-4a6b-9c7d-8e9f0a1b2c3d",
+            "device": "Door 1",
+        }
+    )
 
-    payload: Annotated[str, Field(min_length=10, max_length=200, description="The scanned QR")]
+    payload: Annotated[
+        str,
+        Field(
+            min_length=10,
+            max_length=200,
+            description="The scanned QR, or the ticket code printed under it, typed",
+        ),
+    ]
+    scan_id: uuid.UUID | None = Field(
+        default=None,
+        description="The device's id for this scan: sent again, it gets the same answer",
+    )
+    device: Annotated[str | None, Field(max_length=100)] = None
+    scanned_at: AwareDatetime | None = Field(
+        default=None, description="When a device scanned it while offline (else: now)"
+    )
 
 
 class CheckInOut(BaseModel):
@@ -183,6 +204,7 @@ class CheckInOut(BaseModel):
             "holder_name": "Anna Schmidt",
             "ticket_type_name": "General admission",
             "first_checked_in_by": None,
+            "outcome": "admitted",
         }
     )
 
@@ -194,6 +216,11 @@ class CheckInOut(BaseModel):
     holder_name: str  # the attendee's name on the ticket, else the buyer's
     ticket_type_name: str
     first_checked_in_by: str | None  # on a repeat scan: who scanned it first
+    first_checked_in_device: str | None = None  # ...and on which device
+    outcome: str = Field(
+        description="admitted (the first scan), already (scanned before: refuse entry), or "
+        "conflict (an offline scan of a ticket another door had admitted)"
+    )
 
 
 class WaitlistJoin(Input):

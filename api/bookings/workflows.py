@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.bookings import checkin, waitlist
+from api.bookings import door, waitlist
 from api.bookings.cancellation import cancel_all_for_event
 from api.config import Settings
 from api.events import service as events_service
@@ -51,12 +51,39 @@ async def change_ticket_type(
 
 
 async def check_in_ticket(
-    session: AsyncSession, settings: Settings, *, event_id: uuid.UUID, payload: str, staff: User
-) -> checkin.DoorAnswer:
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    event_id: uuid.UUID,
+    scan: door.Scan,
+    staff: User,
+) -> door.Decision:
     """Scan a ticket at the door of an event the staff member works (its organizer, an admin,
-    or door staff granted it)."""
+    or door staff granted it): decided once under the scan's id."""
     event = await events_service.get_staffed_or_raise(session, event_id=event_id, actor=staff)
-    result = await checkin.check_in(session, settings, event=event, payload=payload, staff=staff)
-    answer = await checkin.door_answer(session, event=event, result=result)
+    decision = await door.decide(
+        session, settings, event=event, staff=staff, scan=scan, offline=False
+    )
     await session.commit()
-    return answer
+    return decision
+
+
+async def check_in_offline(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    event_id: uuid.UUID,
+    scans: list[door.Scan],
+    staff: User,
+) -> list[door.Decision]:
+    """The scans a door device made while offline, in the order it made them, each decided
+    once (the batch sent again gets the same answers) and committed on its own, so two doors'
+    batches naming the same tickets in other orders never wait on each other."""
+    event = await events_service.get_staffed_or_raise(session, event_id=event_id, actor=staff)
+    decisions = []
+    for scan in scans:
+        decisions.append(
+            await door.decide(session, settings, event=event, staff=staff, scan=scan, offline=True)
+        )
+        await session.commit()
+    return decisions

@@ -1,0 +1,183 @@
+"""HTTP routes of the door: scans (one at a time, and the batch a device made offline), the
+list a device keeps to decide offline, and the counters. For the event's organizer, an admin,
+or its door staff."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter
+from pydantic import AwareDatetime, BaseModel, Field
+
+from api.auth.dependencies import CurrentUser
+from api.bookings import door, workflows
+from api.bookings.schemas import QR_PAYLOAD, CheckInOut, CheckInRequest
+from api.deps import SessionDep, SettingsDep
+from api.errors import problem_responses
+from api.events import service as events_service
+from api.inputs import Input, example
+
+router = APIRouter(tags=["tickets"], responses=problem_responses(401, 403, 404, 422))
+BATCH = 500
+
+
+def _check_in_out(decision: door.Decision) -> CheckInOut:
+    answer = decision.answer
+    assert answer is not None
+    ticket = answer.check_in.ticket
+    return CheckInOut(
+        ticket_id=ticket.id,
+        booking_id=ticket.booking_id,
+        ticket_type_id=ticket.ticket_type_id,
+        already_checked_in=answer.check_in.already_checked_in,
+        first_checked_in_at=answer.check_in.first_checked_in_at,
+        holder_name=answer.holder_name,
+        ticket_type_name=answer.ticket_type_name,
+        first_checked_in_by=answer.first_checked_in_by,
+        first_checked_in_device=decision.first_device,
+        outcome=decision.outcome.value,
+    )
+
+
+def _scan(body: CheckInRequest) -> door.Scan:
+    return door.Scan(
+        scan_id=body.scan_id or uuid.uuid4(),
+        payload=body.payload,
+        scanned_at=body.scanned_at,
+        device=body.device,
+    )
+
+
+@router.post(
+    "/events/{eventId}/check-ins", response_model=CheckInOut, responses=problem_responses(409)
+)
+async def check_in(
+    eventId: uuid.UUID,
+    body: CheckInRequest,
+    staff: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> CheckInOut:
+    """Scan a ticket at the door (the event's organizer, an admin, or its door staff): admitted
+    once; a second scan says when, by whom and on which device it was first scanned. With a
+    `scan_id`, the same scan sent again (a retry after a lost answer) gets the same answer.
+
+    Only inside the event's check-in window: from `checkin_opens_minutes_before` its start
+    until its end (409 `ticket.checkin_not_open` / `ticket.checkin_closed` outside it)."""
+    decision = await workflows.check_in_ticket(
+        session, settings, event_id=eventId, scan=_scan(body), staff=staff
+    )
+    return _check_in_out(decision)
+
+
+class OfflineScan(Input):
+    scan_id: uuid.UUID
+    payload: Annotated[str, Field(min_length=10, max_length=200)]
+    scanned_at: AwareDatetime
+    device: Annotated[str | None, Field(max_length=100)] = None
+
+
+class OfflineScans(Input):
+    model_config = example(
+        {
+            "scans": [
+                {
+                    "scan_id": "5d1c2b3a-4e5f-4a6b-9c7d-8e9f0a1b2c3d",
+                    "payload": QR_PAYLOAD,
+                    "scanned_at": "2027-06-12T19:02:17+02:00",
+                    "device": "Door 2",
+                }
+            ]
+        }
+    )
+
+    repeatable = frozenset({"scans"})
+
+    scans: Annotated[list[OfflineScan], Field(min_length=1, max_length=BATCH)]
+
+
+class ScanResultOut(BaseModel):
+    scan_id: uuid.UUID
+    outcome: str = Field(
+        description="admitted, conflict (another door admitted it first) or refused"
+    )
+    code: str | None = Field(None, description="Why a refused scan was refused (an error code)")
+    scan: CheckInOut | None = Field(None, description="The ticket, when the scan named one")
+
+
+class OfflineResultsOut(BaseModel):
+    results: list[ScanResultOut]
+
+
+@router.post("/events/{eventId}/check-ins/offline", response_model=OfflineResultsOut)
+async def check_in_offline(
+    eventId: uuid.UUID,
+    body: OfflineScans,
+    staff: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> OfflineResultsOut:
+    """The scans a door device made while offline, in the order it made them. Each is decided
+    once: the batch sent again gets the same answers. A ticket another door admitted first is a
+    `conflict` (someone was let in twice: look at the two scans); a scan that is no valid ticket
+    of this event is `refused` with the error code the online scan would have had."""
+    decisions = await workflows.check_in_offline(
+        session,
+        settings,
+        event_id=eventId,
+        scans=[
+            door.Scan(s.scan_id, s.payload, scanned_at=s.scanned_at, device=s.device)
+            for s in body.scans
+        ],
+        staff=staff,
+    )
+    return OfflineResultsOut(
+        results=[
+            ScanResultOut(
+                scan_id=d.scan_id,
+                outcome=d.outcome.value,
+                code=d.code,
+                scan=_check_in_out(d) if d.answer is not None else None,
+            )
+            for d in decisions
+        ]
+    )
+
+
+class ExpectedOut(BaseModel):
+    code_hash: str = Field(description="SHA-256 of the ticket's code, in hex")
+    holder_name: str
+    ticket_type_name: str
+    checked_in_at: datetime | None
+
+
+class CountersOut(BaseModel):
+    expected: int = Field(description="Valid tickets of the event")
+    checked_in: int
+    conflicts: int = Field(description="Offline scans of tickets another door had admitted")
+
+
+class DoorListOut(BaseModel):
+    counters: CountersOut
+    tickets: list[ExpectedOut]
+
+
+@router.get("/events/{eventId}/check-ins/list", response_model=DoorListOut)
+async def door_list(eventId: uuid.UUID, staff: CurrentUser, session: SessionDep) -> DoorListOut:
+    """What a door device keeps to decide while offline: every valid ticket (a hash of its code,
+    never the code), its holder and type and whether it is in; and the counters."""
+    event = await events_service.get_staffed_or_raise(session, event_id=eventId, actor=staff)
+    found = await door.counters(session, event=event)
+    return DoorListOut(
+        counters=CountersOut(**vars(found)),
+        tickets=[ExpectedOut(**vars(e)) for e in await door.expected(session, event=event)],
+    )
+
+
+@router.get("/events/{eventId}/check-ins/counters", response_model=CountersOut)
+async def door_counters(eventId: uuid.UUID, staff: CurrentUser, session: SessionDep) -> CountersOut:
+    """Checked in of expected, and the conflicts offline scans found."""
+    event = await events_service.get_staffed_or_raise(session, event_id=eventId, actor=staff)
+    return CountersOut(**vars(await door.counters(session, event=event)))
