@@ -39,6 +39,7 @@ from api.observability import Metrics, RequestContextMiddleware, configure_loggi
 from api.pages import (
     account,
     checkout,
+    door,
     my_account,
     my_bookings,
     social_sign_in,
@@ -62,6 +63,8 @@ PAGES = (
     my_account.router,
     social_sign_in.router,
     waitlist.router,
+    door.router,
+    door.scripts,
 )  # after the API: its paths never collide
 EVENT_WORKFLOWS: EventWorkflows = bookings_workflows  # what the events routes call above them
 ROUTERS = (

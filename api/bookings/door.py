@@ -50,6 +50,13 @@ class Decision:
     answer: checkin.DoorAnswer | None = None  # the ticket, when the scan named one of ours
     code: str | None = None  # why a refused scan was refused (the API's error code)
     first_device: str | None = None  # which device admitted the ticket first
+    refusal: AppError | None = None  # a refused scan's error, to answer with online
+
+    def refused(self) -> AppError:
+        """The error a refused scan answers with online (as first said, or by its code)."""
+        return self.refusal or Conflict(
+            "This scan was refused.", code=self.code or "ticket.unknown"
+        )
 
 
 async def _claim(session: AsyncSession, row: dict[str, object]) -> bool:
@@ -81,8 +88,8 @@ async def decide(
     offline: bool,
 ) -> Decision:
     """Decide one scan, once. Online (`offline` False) a repeat scan is `already` (the door says
-    no); in an offline batch it is a `conflict` (the device let someone in meanwhile). A refusal
-    is kept as `refused` in a batch; online it is raised (and nothing is kept)."""
+    no); in an offline batch it is a `conflict` (the device let someone in meanwhile). A scan
+    that is no valid ticket of this event now is kept as `refused`, with the error's code."""
     now = utcnow()
     at = min(scan.scanned_at, now) if scan.scanned_at is not None else now
     claimed = await _claim(
@@ -99,19 +106,14 @@ async def decide(
         },
     )
     if not claimed:
-        decided = await replay(session, event=event, scan_id=scan.scan_id)
-        if decided.answer is None and not offline:  # refused before, in a batch
-            raise Conflict("This scan was refused.", code=decided.code or "ticket.unknown")
-        return decided
+        return await replay(session, event=event, scan_id=scan.scan_id)
     try:
         result = await checkin.check_in(
             session, settings, event=event, payload=scan.payload, staff=staff, at=at
         )
-    except AppError as refused:
-        if not offline:
-            raise
+    except AppError as refused:  # raised before anything was written but the claim
         await _settle(session, scan.scan_id, ScanOutcome.refused, code=refused.code)
-        return Decision(scan.scan_id, ScanOutcome.refused, code=refused.code)
+        return Decision(scan.scan_id, ScanOutcome.refused, code=refused.code, refusal=refused)
     outcome = ScanOutcome.admitted
     if result.already_checked_in:
         outcome = ScanOutcome.conflict if offline else ScanOutcome.already

@@ -69,6 +69,8 @@ async def check_in(
     decision = await workflows.check_in_ticket(
         session, settings, event_id=eventId, scan=_scan(body), staff=staff
     )
+    if decision.answer is None:
+        raise decision.refused()
     return _check_in_out(decision)
 
 

@@ -21,7 +21,7 @@ class Cause:
     """One reason to tell one person something."""
 
     trigger: str
-    user: User
+    user: User | None  # None: somebody without an account, at `recipient` on `channels`
     key: str  # unique per cause and person; the channel is added per notification
     context: dict[str, Any]
     event_id: uuid.UUID | None = None

@@ -163,3 +163,32 @@ async def new_event(session: AsyncSession, settings: Settings, row: OutboxEvent)
             )
         )
     return causes
+
+
+async def staff_invited(session: AsyncSession, settings: Settings, row: OutboxEvent) -> list[Cause]:
+    """Tell an address an organizer gave the door of an event (or of all their events), by
+    email, whether or not it has an account yet."""
+    payload = row.payload
+    email = payload["email"]
+    organizer = await users_service.get(session, user_id=uuid.UUID(payload["organizer_id"]))
+    user = await users_service.get_by_email(session, email=email)
+    event = await event_of(session, uuid.UUID(payload["event_id"])) if payload["event_id"] else None
+    context = {
+        "base_url": settings.public_base_url.rstrip("/"),
+        "name": user.public_name if user is not None else email,
+        "locale": (user.locale if user is not None else None) or "en",
+        "organizer": organizer.public_name if organizer is not None else "An organizer",
+        "event_title": event.title if event is not None else None,
+    }
+    return [
+        Cause(
+            trigger="staff_invited",
+            user=user,
+            key=str(row.event_id),
+            context=context,
+            event_id=event.id if event is not None else None,
+            source_event_id=row.event_id,
+            channels=(catalogue.channels_of("staff_invited")[0],),
+            recipient=email,
+        )
+    ]

@@ -36,6 +36,7 @@ EVENT_TRIGGERS = (
     "event.updated",
     "event.cancelled",
     "event.published",
+    "staff_grant.created",
 )
 
 
@@ -66,6 +67,8 @@ async def _causes(session: AsyncSession, settings: Settings, row: OutboxEvent) -
         return await event_causes.event_cancelled(session, settings, row)
     if row.event_type == "event.published":
         return await event_causes.new_event(session, settings, row)
+    if row.event_type == "staff_grant.created":
+        return await event_causes.staff_invited(session, settings, row)
     return []
 
 
@@ -90,14 +93,17 @@ async def _requested(session: AsyncSession, row: OutboxEvent) -> list[Cause]:
 
 async def _fan_out(session: AsyncSession, settings: Settings, cause: Cause) -> list[Notification]:
     user = cause.user
-    if user.status == UserStatus.deleted:
+    if user is not None and user.status == UserStatus.deleted:
         return []
     spec = catalogue.TRIGGERS[cause.trigger]
     category = spec.category
     wanted = cause.channels or catalogue.CATEGORIES[category].channels
+    # Somebody without an account (an invited address) is told on the given channel only.
+    whom = user.id if user is not None else uuid.uuid5(uuid.NAMESPACE_URL, f"to:{cause.recipient}")
     planned = []
     for channel in wanted:
         if cause.channels is None:
+            assert user is not None, "a cause for somebody without an account names its channels"
             if not await enabled_for(
                 session, user_ids=[user.id], category=category, channel=channel
             ):
@@ -106,8 +112,10 @@ async def _fan_out(session: AsyncSession, settings: Settings, cause: Cause) -> l
             if recipient is None:
                 continue
         else:
-            recipient = cause.recipient or user.email
-        key = f"{cause.key}:{user.id}:{channel.value}"
+            recipient = cause.recipient or (user.email if user is not None else None)
+            if recipient is None:
+                continue
+        key = f"{cause.key}:{whom}:{channel.value}"
         exists = await session.scalar(
             select(Notification.id).where(Notification.idempotency_key == key)
         )
@@ -117,15 +125,15 @@ async def _fan_out(session: AsyncSession, settings: Settings, cause: Cause) -> l
             session,
             trigger=cause.trigger,
             channel=channel,
-            user_id=user.id,
-            locale=user.locale or "en",
+            user_id=whom,
+            locale=(user.locale if user is not None else cause.context.get("locale")) or "en",
         )
         if choice is None:
             continue
         notification = Notification(
             id=uuid.uuid4(),
             idempotency_key=key,
-            user_id=user.id,
+            user_id=user.id if user is not None else None,
             trigger=cause.trigger,
             category=category,
             channel=channel,

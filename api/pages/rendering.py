@@ -65,6 +65,11 @@ def gettext(message: str) -> str:
     return _TRANSLATIONS[_current.get()].gettext(message)
 
 
+def gettext_in(request: Request, message: str) -> str:
+    """A message in this request's page language, outside a template."""
+    return _TRANSLATIONS[visitor_locale(request)].gettext(message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _TRANSLATIONS[_current.get()].ngettext(singular, plural, n)
 

@@ -22,7 +22,7 @@ from api.auth import browser
 from api.auth.service import authenticate
 from api.config import Settings
 from api.deps import VISITOR_COOKIE, SessionDep, SettingsDep, declares_access, visitor_id
-from api.errors import AppError, Forbidden
+from api.errors import AppError, Forbidden, Unauthorized
 from api.pages.routing import SignInFirst
 from api.users import User
 
@@ -163,14 +163,9 @@ async def signed_in_visitor(request: Request, visitor: Visitor) -> User:
 SignedIn = Annotated[User, Depends(signed_in_visitor)]
 
 
-async def checked_form(
-    request: Request,
-    settings: SettingsDep,
-    visitor: Visitor,
-    csrf_token: Annotated[str, Form()] = "",
-) -> User | None:
-    """A form posted from one of our pages: its token matches this browser's, and it came from
-    this site. Otherwise 403 (the visitor reloads the form and tries again)."""
+def _check_sent_token(request: Request, settings: Settings, sent: str) -> None:
+    """A form or a script's request from one of our pages: its token matches this browser's,
+    and it came from this site. Otherwise 403 (the visitor reloads the page and tries again)."""
     expected = str(request.state.csrf_token)
     origin = request.headers.get("origin")
     ours = urlsplit(settings.public_base_url)
@@ -182,11 +177,35 @@ async def checked_form(
         }
         if not same:
             raise FormExpired("This form was sent from another site.", field="csrf_token")
-    if not csrf_token or not hmac.compare_digest(csrf_token, expected):
+    if not sent or not hmac.compare_digest(sent, expected):
         raise FormExpired(
             "This form has expired; reload the page and try again.", field="csrf_token"
         )
+
+
+async def checked_form(
+    request: Request,
+    settings: SettingsDep,
+    visitor: Visitor,
+    csrf_token: Annotated[str, Form()] = "",
+) -> User | None:
+    """A form posted from one of our pages (`_check_sent_token`)."""
+    _check_sent_token(request, settings, csrf_token)
     return visitor
 
 
 CheckedForm = Annotated[User | None, Depends(checked_form)]
+
+
+@declares_access("a signed-in visitor, from a script on one of our pages (its form token)")
+async def page_script_user(request: Request, settings: SettingsDep, visitor: Visitor) -> User:
+    """A signed-in visitor's script calling back to the page it runs on: the session cookie,
+    and the page's form token in `X-CSRF-Token`. Answers in JSON: 401 when not signed in."""
+    if visitor is None:
+        raise Unauthorized("Sign in again to go on.")
+    if request.method != "GET":
+        _check_sent_token(request, settings, request.headers.get("x-csrf-token", ""))
+    return visitor
+
+
+PageScriptUser = Annotated[User, Depends(page_script_user)]

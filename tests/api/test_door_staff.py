@@ -165,3 +165,24 @@ async def test_grants_are_the_organizers_own(api: Api) -> None:
     listed = await api.client.get("/staff-grants", headers=owner.headers)
     assert [g["id"] for g in listed.json()] == [grant["id"]]
     assert (await api.client.get("/staff-grants", headers=rival.headers)).json() == []
+
+
+async def test_the_invited_address_is_told_by_email_with_or_without_an_account(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer, full_name="Olu Organizer")
+    event = await _free_event(api, owner, title="Harbour Jazz Night")
+    member = await api.make_user(full_name="Sam Door")
+    await _grant(api, owner, member.email, event["id"])
+    await _grant(api, owner, "new.helper@example.com", None)
+    await api.deliver_notifications()
+    await api.deliver_notifications()  # planned once: nobody is told twice
+
+    [to_member] = api.mails(member.email)
+    assert to_member["Subject"] == "Olu Organizer asks you to check tickets at the door"
+    body = to_member.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Hello Sam Door" in body
+    assert '"Harbour Jazz Night"' in body
+    assert f"{api.settings.public_base_url}/door" in body
+    [to_newcomer] = api.mails("new.helper@example.com")
+    text = to_newcomer.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "all of their events" in text
+    assert "/account/sign-up" in text
