@@ -5,22 +5,26 @@ or its door staff."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import AwareDatetime, BaseModel, Field
 
 from api.auth.dependencies import CurrentUser
 from api.bookings import door, workflows
-from api.bookings.schemas import QR_PAYLOAD, CheckInOut, CheckInRequest
+from api.bookings.schemas import (
+    CheckInOut,
+    CheckInRequest,
+    CountersOut,
+    DoorListOut,
+    ExpectedOut,
+    OfflineResultsOut,
+    OfflineScans,
+    ScanResultOut,
+)
 from api.deps import SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.events import service as events_service
-from api.inputs import Input, example
 
 router = APIRouter(tags=["tickets"], responses=problem_responses(401, 403, 404, 422))
-BATCH = 500
 
 
 def _check_in_out(decision: door.Decision) -> CheckInOut:
@@ -74,45 +78,6 @@ async def check_in(
     return _check_in_out(decision)
 
 
-class OfflineScan(Input):
-    scan_id: uuid.UUID
-    payload: Annotated[str, Field(min_length=10, max_length=200)]
-    scanned_at: AwareDatetime
-    device: Annotated[str | None, Field(max_length=100)] = None
-
-
-class OfflineScans(Input):
-    model_config = example(
-        {
-            "scans": [
-                {
-                    "scan_id": "5d1c2b3a-4e5f-4a6b-9c7d-8e9f0a1b2c3d",
-                    "payload": QR_PAYLOAD,
-                    "scanned_at": "2027-06-12T19:02:17+02:00",
-                    "device": "Door 2",
-                }
-            ]
-        }
-    )
-
-    repeatable = frozenset({"scans"})
-
-    scans: Annotated[list[OfflineScan], Field(min_length=1, max_length=BATCH)]
-
-
-class ScanResultOut(BaseModel):
-    scan_id: uuid.UUID
-    outcome: str = Field(
-        description="admitted, conflict (another door admitted it first) or refused"
-    )
-    code: str | None = Field(None, description="Why a refused scan was refused (an error code)")
-    scan: CheckInOut | None = Field(None, description="The ticket, when the scan named one")
-
-
-class OfflineResultsOut(BaseModel):
-    results: list[ScanResultOut]
-
-
 @router.post("/events/{eventId}/check-ins/offline", response_model=OfflineResultsOut)
 async def check_in_offline(
     eventId: uuid.UUID,
@@ -146,24 +111,6 @@ async def check_in_offline(
             for d in decisions
         ]
     )
-
-
-class ExpectedOut(BaseModel):
-    code_hash: str = Field(description="SHA-256 of the ticket's code, in hex")
-    holder_name: str
-    ticket_type_name: str
-    checked_in_at: datetime | None
-
-
-class CountersOut(BaseModel):
-    expected: int = Field(description="Valid tickets of the event")
-    checked_in: int
-    conflicts: int = Field(description="Offline scans of tickets another door had admitted")
-
-
-class DoorListOut(BaseModel):
-    counters: CountersOut
-    tickets: list[ExpectedOut]
 
 
 @router.get("/events/{eventId}/check-ins/list", response_model=DoorListOut)

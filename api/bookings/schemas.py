@@ -286,3 +286,63 @@ class AttendeePage(BaseModel):
     total: int = Field(description="Bookings matching the filter (a page holds whole bookings)")
     page: int
     page_size: int
+
+
+OFFLINE_BATCH = 500  # scans a device sends at once
+
+
+class OfflineScan(Input):
+    scan_id: uuid.UUID
+    payload: Annotated[str, Field(min_length=10, max_length=200)]
+    scanned_at: AwareDatetime
+    device: Annotated[str | None, Field(max_length=100)] = None
+
+
+class OfflineScans(Input):
+    model_config = example(
+        {
+            "scans": [
+                {
+                    "scan_id": "5d1c2b3a-4e5f-4a6b-9c7d-8e9f0a1b2c3d",
+                    "payload": QR_PAYLOAD,
+                    "scanned_at": "2027-06-12T19:02:17+02:00",
+                    "device": "Door 2",
+                }
+            ]
+        }
+    )
+
+    repeatable = frozenset({"scans"})
+
+    scans: Annotated[list[OfflineScan], Field(min_length=1, max_length=OFFLINE_BATCH)]
+
+
+class ScanResultOut(BaseModel):
+    scan_id: uuid.UUID
+    outcome: str = Field(
+        description="admitted, conflict (another door admitted it first) or refused"
+    )
+    code: str | None = Field(None, description="Why a refused scan was refused (an error code)")
+    scan: CheckInOut | None = Field(None, description="The ticket, when the scan named one")
+
+
+class OfflineResultsOut(BaseModel):
+    results: list[ScanResultOut]
+
+
+class ExpectedOut(BaseModel):
+    code_hash: str = Field(description="SHA-256 of the ticket's code, in hex")
+    holder_name: str
+    ticket_type_name: str
+    checked_in_at: datetime | None
+
+
+class CountersOut(BaseModel):
+    expected: int = Field(description="Valid tickets of the event")
+    checked_in: int
+    conflicts: int = Field(description="Offline scans of tickets another door had admitted")
+
+
+class DoorListOut(BaseModel):
+    counters: CountersOut
+    tickets: list[ExpectedOut]

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, Field, HttpUrl, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, HttpUrl, model_validator
 
 from api.events.examples import (
     CATEGORY_ID,
@@ -361,3 +361,20 @@ class EventSort(StrEnum):
     newest = "newest"
     relevance = "relevance"  # searches only (with `q` or a search-only filter)
     popularity = "popularity"  # searches only
+
+
+class StaffGrantIn(Input):
+    model_config = example({"email": "sam.door@example.com", "event_id": None})
+
+    email: EmailStr
+    event_id: uuid.UUID | None = None  # None: every event of the organizer, now and later
+
+
+class StaffGrantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    event_id: uuid.UUID | None
+    organizer_id: uuid.UUID
+    created_at: datetime

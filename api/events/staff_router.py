@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, ConfigDict, EmailStr
 
 from api.auth.dependencies import CurrentUser, OrganizerDep
 from api.deps import SessionDep
 from api.errors import problem_responses
 from api.events import service
-from api.events.schemas import EventOut
+from api.events.schemas import EventOut, StaffGrantIn, StaffGrantOut
 from api.events.views import event_view
-from api.inputs import Input, example
 
 router = APIRouter(tags=["door staff"], responses=problem_responses(401, 422))
-
-
-class StaffGrantIn(Input):
-    model_config = example({"email": "sam.door@example.com", "event_id": None})
-
-    email: EmailStr
-    event_id: uuid.UUID | None = None  # None: every event of the organizer, now and later
-
-
-class StaffGrantOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    email: str
-    event_id: uuid.UUID | None
-    organizer_id: uuid.UUID
-    created_at: datetime
 
 
 @router.post(
