@@ -199,6 +199,16 @@ done = function(summary, latency, requests)
 end
 """
 
+# Each request sends the next line of a file as its body.
+_WRK_BODIES = """
+local bodies, count, at = {}, 0, 0
+for line in io.lines("BODIES") do count = count + 1; bodies[count] = line end
+request = function()
+  at = at % count + 1
+  return wrk.format(nil, nil, nil, bodies[at])
+end
+"""
+
 
 def wrk_load(
     base: str,
@@ -209,8 +219,10 @@ def wrk_load(
     method: str = "GET",
     headers: dict[str, str] | None = None,
     body: str | None = None,
+    bodies: list[str] | None = None,
 ) -> LoadResult:
     """Drive the server with wrk (one thread, so it leaves the server its cores); stops by itself.
+    With `bodies` (one line each), each request sends the next of them, in turn.
 
     Only the summary is kept: the latency list holds the median and p95 wrk computed.
     """
@@ -223,7 +235,14 @@ def wrk_load(
     script = _WRK_SCRIPT.format(
         method=method, body="nil" if body is None else repr(body), headers=header_lines
     )
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+    with (
+        tempfile.NamedTemporaryFile("w", suffix=".lua") as lua,
+        tempfile.NamedTemporaryFile("w", suffix=".txt") as lines,
+    ):
+        if bodies:
+            lines.write("\n".join(bodies) + "\n")
+            lines.flush()
+            script += _WRK_BODIES.replace("BODIES", lines.name)
         lua.write(script)
         lua.flush()
         out = subprocess.run(  # noqa: S603 - fixed arguments

@@ -227,7 +227,8 @@ def bench(
     name: Annotated[
         str,
         typer.Argument(
-            help="Which benchmark: auth, flash-sale, pages, pipeline-build, freshness or search"
+            help="Which benchmark: auth, door, flash-sale, pages, pipeline-build, freshness "
+            "or search"
         ),
     ],
     db: Annotated[str, typer.Option(help="sqlite or postgres")] = "sqlite",
@@ -247,10 +248,11 @@ def bench(
     import json
     from functools import partial
 
-    from bench import auth, flash_sale, freshness, pages, pipeline_build, search
+    from bench import auth, door, flash_sale, freshness, pages, pipeline_build, search
 
     benchmarks: dict[str, Callable[..., dict[str, Any]]] = {
         "auth": auth.run,
+        "door": door.run,
         "flash-sale": flash_sale.run,
         "pages": pages.run,
         "pipeline-build": partial(pipeline_build.run, bookings=bookings),
