@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # Pages that look the same to everyone not signed in (the home page without a search, an
     # event's page) are served from memory for this long after one is rendered; 0: never.
     page_cache_seconds: float = Field(default=2.0, ge=0, le=60)
+    # Where the analytics dashboards answer (the back office links an event to its figures).
+    dashboards_url: str = "http://127.0.0.1:8501"
     email_token_ttl_seconds: int = Field(default=48 * 3600, ge=300)
     reset_token_ttl_seconds: int = Field(default=3600, ge=300)
     phone_code_ttl_seconds: int = Field(default=600, ge=60)

@@ -38,6 +38,7 @@ from api.notifications.router import router as notifications_router
 from api.observability import Metrics, RequestContextMiddleware, configure_logging
 from api.pages import (
     account,
+    back_office,
     checkout,
     door,
     my_account,
@@ -65,6 +66,7 @@ PAGES = (
     waitlist.router,
     door.router,
     door.scripts,
+    back_office.router,
 )  # after the API: its paths never collide
 EVENT_WORKFLOWS: EventWorkflows = bookings_workflows  # what the events routes call above them
 ROUTERS = (

@@ -217,7 +217,15 @@ def events() -> None:
         },
     )
     labels = dict(zip(shown["event_id"], shown["title"] + " · " + pd.Series(starts), strict=True))
-    picked = st.selectbox("Drill down into", list(labels), format_func=labels.__getitem__)
+    # The back office links an event here as ?event=<id>: open on it.
+    ids = list(labels)
+    wanted = [i for i, event_id in enumerate(ids) if str(event_id) == st.query_params.get("event")]
+    picked = st.selectbox(
+        "Drill down into",
+        ids,
+        index=wanted[0] if wanted else 0,
+        format_func=labels.__getitem__,
+    )
     if picked is None:
         return
     event = shown[shown["event_id"] == picked].iloc[0]

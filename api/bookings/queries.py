@@ -140,6 +140,26 @@ async def sales_by_event(
     return sales
 
 
+async def sold_since(
+    session: AsyncSession, *, event_ids: list[uuid.UUID], since: datetime
+) -> dict[uuid.UUID, tuple[int, int]]:
+    """Per event: seats and revenue (minor units) of the bookings confirmed since `since` and
+    still standing (a sale later refunded or cancelled is not a sale of today)."""
+    rows = await session.execute(
+        select(Booking.event_id, func.sum(Booking.seats), func.sum(Booking.total_cents))
+        .where(
+            Booking.event_id.in_(event_ids),
+            Booking.status == BookingStatus.confirmed,
+            Booking.confirmed_at >= since,
+        )
+        .group_by(Booking.event_id)
+    )
+    found = dict.fromkeys(event_ids, (0, 0))
+    for event_id, seats, cents in rows.all():
+        found[event_id] = (int(seats or 0), int(cents or 0))
+    return found
+
+
 @dataclass(frozen=True)
 class EventsWithSales:
     """A page of an organizer's events with the sales of each."""

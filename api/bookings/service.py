@@ -36,6 +36,7 @@ from api.bookings.queries import (
     organizer_events,
     past_customers,
     sales_by_event,
+    sold_since,
 )
 from api.bookings.reminders import REMINDERS, announce_reminders
 from api.bookings.waitlist import release_expired, seats_added
@@ -83,5 +84,6 @@ __all__ = [
     "release_expired",
     "sales_by_event",
     "seats_added",
+    "sold_since",
     "tickets_pdf",
 ]

@@ -173,14 +173,22 @@ NAME_HOLE, TOKEN_HOLE, KEY_HOLE = "\0viewer-name\0", "\0form-token\0", "\0form-k
 
 @dataclass(frozen=True)
 class _AnyViewer:
+    role: str  # the layout's links depend on it (organizers get the back office)
     name: str = NAME_HOLE
 
 
 def render_with_holes(request: Request, template: str, context: Mapping[str, Any]) -> str:
-    """A page as every signed-in visitor in this language sees it, with holes for the name,
-    the form token and the booking form's key (`fill_holes` fills them for one visitor)."""
-    holes = {"viewer": _AnyViewer(), "csrf_token": TOKEN_HOLE, "form_key": KEY_HOLE}
+    """A page as every signed-in visitor of this role in this language sees it, with holes for
+    the name, the form token and the booking form's key (`fill_holes` fills them for one
+    visitor); `shared_key` says which visitors share it."""
+    viewer = _AnyViewer(role=request.state.page_user.role)
+    holes = {"viewer": viewer, "csrf_token": TOKEN_HOLE, "form_key": KEY_HOLE}
     return _html(request, template, {**context, **holes}, visitor_locale(request))
+
+
+def shared_key(request: Request, *parts: object) -> tuple[object, ...]:
+    """Which signed-in visitors see a page alike: by its `parts`, their language and role."""
+    return (*parts, visitor_locale(request), request.state.page_user.role)
 
 
 def fill_holes(request: Request, html: str, *, csp: str = CSP) -> HTMLResponse:

@@ -32,7 +32,7 @@ from api.pages.rendering import (
     finish,
     render,
     render_with_holes,
-    visitor_locale,
+    shared_key,
 )
 from api.pages.routing import page_router
 from api.pages.visitor import Visitor, visitor_key
@@ -103,7 +103,7 @@ async def home(
     """Upcoming events, or what a search found, a page at a time; a search is recorded (after
     the page has gone) as the JSON API's is."""
     shared = _signed_in_pages(request)
-    key = ("home", request.url.query, visitor_locale(request))
+    key = shared_key(request, "home", request.url.query) if visitor is not None else ()
     if visitor is not None and not q and (kept := shared.get(key)) is not None:
         return fill_holes(request, kept.html)
     filters = events_service.EventFilters(
@@ -202,7 +202,7 @@ async def _signed_in_event_page(
     it recommends (then the waitlist shows their places, and the recommendations leave out
     what they booked)."""
     shared = _signed_in_pages(request)
-    key = ("event", slug, visitor_locale(request))
+    key = shared_key(request, "event", slug)
     kept = shared.get(key)
     if kept is not None and await _fits(session, visitor, kept):
         return fill_holes(request, kept.html)

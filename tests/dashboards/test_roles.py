@@ -129,3 +129,13 @@ def test_money_and_times_follow_each_event_and_its_currency(dashboards: World) -
     assert table.loc[B_EVENTS[1], "Net revenue"] == "¥9,000"
     assert table.loc[B_EVENTS[1], "Organizer"] == B_NAME
     assert table.loc[B_EVENTS[1], "Starts (event's time)"].endswith(" JST")
+
+
+def test_the_back_office_link_opens_an_events_figures(dashboards: World) -> None:
+    """The organizer's "My events" page links each event as `events?event=<id>`."""
+    app = signed_in(dashboards.account("admin"))
+    wanted = dashboards.b_event_ids[0]  # Brass Bonanza, second in the list
+    visit(app, "events")
+    app.query_params["event"] = wanted  # as if the page were opened at events?event=<id>
+    app.run()
+    assert str(labelled(app.selectbox, "Drill down into").value) == wanted

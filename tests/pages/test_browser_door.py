@@ -148,4 +148,24 @@ async def test_door_staff_scan_by_camera_and_code_and_meet_a_conflict_after_goin
         await looked_at(page, "door-06-conflict")
         await context.close()
 
+        # The organizer's side: their events with the door's doings, and their team.
+        organizer = await phone(browser)
+        page = await organizer.new_page()
+        await page.goto(f"{served}/account/sign-in?next=/organizer/events")
+        await page.get_by_label("Email").fill(owner.email)
+        await page.get_by_label("Password").fill(owner.password)
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_role("heading", name="My events")).to_be_visible()
+        await expect(page.get_by_text("3 / ")).to_be_visible()
+        await looked_at(page, "office-01-my-events")
+        await page.get_by_role("link", name="Door staff").click()
+        await page.get_by_label("Email").fill("second.door@example.com")
+        await page.get_by_label("Where").select_option(label="Harbour Jazz Night")
+        await page.get_by_role("button", name="Invite").click()
+        await expect(
+            page.get_by_role("button", name="Remove second.door@example.com")
+        ).to_be_visible()
+        await looked_at(page, "office-02-team")
+        await organizer.close()
+
     assert len(await api.outbox("ticket.checked_in")) == 2
