@@ -41,6 +41,7 @@ from api.pages import (
     back_office,
     checkout,
     door,
+    event_editor,
     my_account,
     my_bookings,
     social_sign_in,
@@ -67,6 +68,7 @@ PAGES = (
     door.router,
     door.scripts,
     back_office.router,
+    event_editor.router,
 )  # after the API: its paths never collide
 EVENT_WORKFLOWS: EventWorkflows = bookings_workflows  # what the events routes call above them
 ROUTERS = (

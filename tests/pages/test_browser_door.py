@@ -166,6 +166,14 @@ async def test_door_staff_scan_by_camera_and_code_and_meet_a_conflict_after_goin
             page.get_by_role("button", name="Remove second.door@example.com")
         ).to_be_visible()
         await looked_at(page, "office-02-team")
+        await page.get_by_role("link", name="My events").first.click()
+        await page.get_by_role("link", name="Harbour Jazz Night").click()
+        await expect(page.get_by_role("heading", name="Cancel the event")).to_be_visible()
+        await looked_at(page, "office-03-event-editor")
+        await page.goto(f"{served}/organizer/events/new")
+        await page.get_by_role("button", name="Create the draft").click()
+        await expect(page.locator("#f-title-error")).to_be_visible()
+        await looked_at(page, "office-04-new-event-refused")
         await organizer.close()
 
     assert len(await api.outbox("ticket.checked_in")) == 2
