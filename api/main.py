@@ -38,6 +38,7 @@ from api.notifications.router import router as notifications_router
 from api.observability import Metrics, RequestContextMiddleware, configure_logging
 from api.pages import (
     account,
+    attendees,
     back_office,
     checkout,
     door,
@@ -69,6 +70,7 @@ PAGES = (
     door.scripts,
     back_office.router,
     event_editor.router,
+    attendees.router,
 )  # after the API: its paths never collide
 EVENT_WORKFLOWS: EventWorkflows = bookings_workflows  # what the events routes call above them
 ROUTERS = (

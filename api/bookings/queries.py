@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.bookings.errors import BookingNotFound
@@ -244,6 +244,18 @@ class AttendeeLine:
     tickets: list[Ticket]
 
 
+def _found(text: str) -> ColumnElement[bool]:
+    pattern = users_service.contains(text)
+    named = select(Ticket.booking_id).where(
+        func.lower(Ticket.attendee_name).like(pattern, escape="\\")
+    )
+    reference = text.lower().replace("-", "")
+    matches = [Booking.user_id.in_(users_service.ids_matching(text)), Booking.id.in_(named)]
+    if 4 <= len(reference) <= 32 and all(c in "0123456789abcdef" for c in reference):
+        matches.append(func.lower(cast(Booking.id, String)).like(f"{reference[:8]}%"))
+    return or_(*matches)
+
+
 async def attendees(
     session: AsyncSession,
     *,
@@ -251,12 +263,16 @@ async def attendees(
     statuses: list[BookingStatus],
     page: int | None,
     page_size: int,
+    search: str | None = None,
 ) -> tuple[list[AttendeeLine], int]:
     """The event's bookings line by line, with buyer, ticket type and tickets; `page` None
-    gives them all (the CSV export)."""
+    gives them all (the CSV export). `search` finds bookings by the buyer's name or email, an
+    attendee's name, or the booking's reference (the first characters of its id)."""
     query = select(Booking).where(Booking.event_id == event_id)
     if statuses:
         query = query.where(Booking.status.in_(statuses))
+    if search and search.strip():
+        query = query.where(_found(search.strip()))
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     query = query.order_by(Booking.created_at, Booking.id)
     if page is not None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from datetime import timedelta
 from typing import Annotated, Literal
@@ -12,10 +10,9 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from api.auth.dependencies import CurrentUser
-from api.bookings import service, tickets
+from api.bookings import attendee_list, service, tickets
 from api.bookings.models import Booking, BookingStatus, WaitlistEntry, WaitlistStatus
 from api.bookings.schemas import (
-    AttendeeOut,
     AttendeePage,
     BookingCreate,
     BookingOut,
@@ -30,7 +27,6 @@ from api.bookings.schemas import (
 from api.deps import SessionDep, SettingsDep
 from api.errors import problem_responses
 from api.events import service as events_service
-from api.events.models import Event
 from api.idempotency import IdempotencyDep
 
 router = APIRouter(tags=["bookings"], responses=problem_responses(401, 422))
@@ -167,57 +163,6 @@ async def confirm_booking(
     return booking_view(booking)
 
 
-def _attendee_rows(lines: list[service.AttendeeLine]) -> list[AttendeeOut]:
-    """One row per seat: its ticket once issued, else the name given for it."""
-    result = []
-    for item in lines:
-        names = item.line.attendee_names or []
-        for seat in range(item.line.quantity):
-            ticket = item.tickets[seat] if seat < len(item.tickets) else None
-            name = names[seat] if seat < len(names) else None
-            result.append(
-                AttendeeOut(
-                    booking_id=item.booking.id,
-                    booking_status=service.effective_status(item.booking),
-                    booked_at=item.booking.created_at,
-                    buyer_id=item.buyer.id,
-                    buyer_name=item.buyer.full_name,
-                    buyer_email=item.buyer.email,
-                    ticket_type_id=item.ticket_type.id,
-                    ticket_type=item.ticket_type.name,
-                    unit_price_cents=item.line.unit_price_cents,
-                    currency=item.booking.currency,
-                    ticket_id=ticket.id if ticket else None,
-                    ticket_code=ticket.code if ticket else None,
-                    attendee_name=ticket.attendee_name if ticket else name,
-                    checked_in_at=ticket.checked_in_at if ticket else None,
-                )
-            )
-    return result
-
-
-CSV_COLUMNS = list(AttendeeOut.model_fields)
-
-
-def _csv_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: formulas are neutralised (CSV injection)."""
-    text = "" if value is None else str(value.value if hasattr(value, "value") else value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _attendees_csv(rows: list[AttendeeOut], event: Event) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        writer.writerow([_csv_cell(getattr(row, column)) for column in CSV_COLUMNS])
-    return Response(
-        content=out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="attendees-{event.slug}.csv"'},
-    )
-
-
 @router.get(
     "/events/{eventId}/bookings",
     response_model=AttendeePage,
@@ -235,10 +180,13 @@ async def event_attendees(
     format_: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> AttendeePage | Response:
     """The event's attendees, one row per seat, for its organizer, an admin or its door staff.
 
-    `format=csv` downloads every matching row (no paging) as a spreadsheet-safe CSV file.
+    `q` finds bookings by the buyer's name or email, an attendee's name, or the booking's
+    reference. `format=csv` downloads every matching row (no paging) as a spreadsheet-safe CSV
+    file.
     """
     event = await events_service.get_staffed_or_raise(session, event_id=eventId, actor=staff)
     csv_wanted = format_ == "csv"
@@ -248,10 +196,11 @@ async def event_attendees(
         statuses=status_,
         page=None if csv_wanted else page,
         page_size=page_size,
+        search=q,
     )
-    rows = _attendee_rows(lines)
+    rows = attendee_list.rows(lines)
     if csv_wanted:
-        return _attendees_csv(rows, event)
+        return attendee_list.csv_file(rows, event)
     return AttendeePage(items=rows, total=total, page=page, page_size=page_size)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -167,6 +167,26 @@ async def mark_phone_verified(session: AsyncSession, *, user: User, phone: str) 
     await outbox.record(session, "user.phone_verified", user)
 
 
+def contains(text: str) -> str:
+    """A LIKE pattern (escaped with backslash) for values containing `text`, any case."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _matches(q: str) -> ColumnElement[bool]:
+    pattern = contains(q)
+    return or_(
+        User.email.like(pattern, escape="\\"),
+        func.lower(User.full_name).like(pattern, escape="\\"),
+        func.lower(User.display_name).like(pattern, escape="\\"),
+    )
+
+
+def ids_matching(q: str) -> Select[uuid.UUID]:
+    """The ids of the users whose name or email contains `q` (to filter another query by)."""
+    return select(User.id).where(_matches(q))
+
+
 async def list_users(
     session: AsyncSession,
     *,
@@ -183,16 +203,7 @@ async def list_users(
     if status is not None:
         query = query.where(User.status == status)
     if q:
-        pattern = (
-            "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        )
-        query = query.where(
-            or_(
-                User.email.like(pattern, escape="\\"),
-                func.lower(User.full_name).like(pattern, escape="\\"),
-                func.lower(User.display_name).like(pattern, escape="\\"),
-            )
-        )
+        query = query.where(_matches(q))
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = await session.scalars(
         query.order_by(User.created_at.desc(), User.id)
