@@ -45,6 +45,7 @@ from api.pages import (
     event_editor,
     my_account,
     my_bookings,
+    organizer_booking,
     social_sign_in,
     storefront,
     waitlist,
@@ -71,6 +72,7 @@ PAGES = (
     back_office.router,
     event_editor.router,
     attendees.router,
+    organizer_booking.router,
 )  # after the API: its paths never collide
 EVENT_WORKFLOWS: EventWorkflows = bookings_workflows  # what the events routes call above them
 ROUTERS = (

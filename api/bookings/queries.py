@@ -17,6 +17,7 @@ from api.bookings.models import (
     Booking,
     BookingLine,
     BookingStatus,
+    BookingTransition,
     Ticket,
     WaitlistEntry,
 )
@@ -242,6 +243,16 @@ class AttendeeLine:
     ticket_type: TicketType
     buyer: User
     tickets: list[Ticket]
+
+
+async def history(session: AsyncSession, *, booking_id: uuid.UUID) -> list[BookingTransition]:
+    """Every change of a booking's status, oldest first, with when and who."""
+    rows = await session.scalars(
+        select(BookingTransition)
+        .where(BookingTransition.booking_id == booking_id)
+        .order_by(BookingTransition.at, BookingTransition.id)
+    )
+    return list(rows)
 
 
 def _found(text: str) -> ColumnElement[bool]:

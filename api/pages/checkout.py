@@ -86,7 +86,7 @@ async def book(
     event = await events_service.get_by_slug_or_raise(session, slug=slug, viewer=user)
     form = await request.form()
     asked = urlencode(sorted((name, str(value)) for name, value in form.multi_items()))
-    once = _form_once(request, str(form.get("form_key", "")), asked.encode())
+    once = form_once(request, str(form.get("form_key", "")), asked.encode())
     if (replay := await once.replay(session, user.id)) is not None:
         return _to_booking(request, replay)
     try:
@@ -107,7 +107,7 @@ async def book(
     )
 
 
-def _form_once(request: Request, form_key: str, body: bytes) -> Idempotency:
+def form_once(request: Request, form_key: str, body: bytes) -> Idempotency:
     """The booking form's key, with what it asked for: the same form sent again is a replay,
     a changed one (back, another quantity, again) a new request."""
     key = hashlib.sha256(form_key.encode() + b"|" + body).hexdigest() if form_key else None

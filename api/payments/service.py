@@ -38,6 +38,7 @@ from api.payments.models import (
     LedgerKind,
     Payment,
     PaymentStatus,
+    Refund,
 )
 from api.payments.providers import ProviderPayment
 from api.payments.refunds import REFUND_TRIGGERS as REFUND_TRIGGERS
@@ -70,6 +71,14 @@ async def live_payment(session: AsyncSession, *, booking_id: uuid.UUID) -> Payme
     return await session.scalar(
         select(Payment).where(Payment.booking_id == booking_id, Payment.status.in_(LIVE_PAYMENT))
     )
+
+
+async def refunds_of(session: AsyncSession, *, booking_id: uuid.UUID) -> list[Refund]:
+    """A booking's refunds, oldest first."""
+    rows = await session.scalars(
+        select(Refund).where(Refund.booking_id == booking_id).order_by(Refund.created_at)
+    )
+    return list(rows)
 
 
 async def start(

@@ -6,6 +6,7 @@ had admitted it meanwhile. Every page is checked with axe-core and photographed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -175,6 +176,9 @@ async def test_door_staff_scan_by_camera_and_code_and_meet_a_conflict_after_goin
         await page.keyboard.press("Enter")
         await expect(page.get_by_text("1 booking", exact=False)).to_be_visible()
         await looked_at(page, "office-05-attendees")
+        await page.get_by_role("link", name=re.compile(r"^[0-9A-F]{8}$")).first.click()
+        await expect(page.get_by_role("heading", name="History")).to_be_visible()
+        await looked_at(page, "office-06-booking")
         await page.goto(f"{served}/organizer/events/new")
         await page.get_by_role("button", name="Create the draft").click()
         await expect(page.locator("#f-title-error")).to_be_visible()
