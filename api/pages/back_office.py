@@ -1,6 +1,6 @@
 """The organizer's back office: their events with live sales (read from the transactional
-database, not the warehouse), and their team of door staff. The same service functions as the
-JSON API's `/events/organizer` and `/staff-grants` routes."""
+database, not the warehouse), their money from the ledger, and their team of door staff. The
+same service functions as the JSON API's `/events/organizer` and `/staff-grants` routes."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from api.pages.problems import Problem
 from api.pages.rendering import redirect, render
 from api.pages.routing import FormRejected, page_router
 from api.pages.visitor import CheckedForm, SignedIn
+from api.payments import service as payments_service
+from api.payments.fees import fee_terms
 from api.users import User
 from api.users import service as users_service
 
@@ -142,3 +144,18 @@ async def revoke(
     """End a grant: the person's next scan is refused."""
     await events_service.revoke_staff(session, actor=user, grant_id=grant_id)
     return redirect(request, "/organizer/team")
+
+
+@router.get("/organizer/money")
+async def money(
+    request: Request, user: Organizer, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """What the organizer's sales came to, live from the ledger: sold, refunded, charged back,
+    the fees, and the payout; the platform fee agreed; their invoices and credit notes."""
+    bps, fixed, agreed = await fee_terms(session, settings, organizer_id=user.id)
+    context = {
+        "totals": await payments_service.ledger_totals(session, organizer_id=user.id),
+        "documents": await payments_service.invoices_of_organizer(session, organizer_id=user.id),
+        "fee": {"percent": bps / 100, "fixed": fixed, "agreed": agreed},
+    }
+    return render(request, "organizer_money.html", context)

@@ -22,7 +22,7 @@ from api.events import service as events_service
 from api.pages.back_office import Organizer
 from api.pages.checkout import form_once
 from api.pages.problems import Problem
-from api.pages.rendering import redirect, render
+from api.pages.rendering import attachment, redirect, render
 from api.pages.routing import FormRejected, page_router
 from api.pages.visitor import CheckedForm
 from api.payments import service as payments_service
@@ -133,3 +133,12 @@ async def refund(
         ) from None
     await once.respond(session, {"refunded": True}, status_code=303, principal=user.id)
     return redirect(request, f"/organizer/bookings/{booking.id}?refunded=1")
+
+
+@router.get("/organizer/bookings/{booking_id}/invoice.pdf")
+async def invoice_pdf(booking_id: BookingId, user: Organizer, session: SessionDep) -> Response:
+    """The booking's invoice and credit notes as one PDF, for its organizer."""
+    name, content = await payments_service.visible_invoice_pdf(
+        session, booking_id=booking_id, viewer=user
+    )
+    return attachment(content, "application/pdf", name)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,6 +71,39 @@ async def live_payment(session: AsyncSession, *, booking_id: uuid.UUID) -> Payme
     return await session.scalar(
         select(Payment).where(Payment.booking_id == booking_id, Payment.status.in_(LIVE_PAYMENT))
     )
+
+
+async def ledger_totals(
+    session: AsyncSession, *, organizer_id: uuid.UUID
+) -> dict[str, dict[str, int]]:
+    """An organizer's money so far from the ledger, per currency: each kind of movement
+    (signed, minor units) and the payout, what is left for them after refunds, chargebacks and
+    fees (the payouts report's rule)."""
+    rows = await session.execute(
+        select(LedgerEntry.currency, LedgerEntry.kind, func.sum(LedgerEntry.amount_cents))
+        .where(LedgerEntry.organizer_id == organizer_id)
+        .group_by(LedgerEntry.currency, LedgerEntry.kind)
+    )
+    totals: dict[str, dict[str, int]] = {}
+    for currency, kind, amount in rows.all():
+        found = totals.setdefault(currency, {k.value: 0 for k in LedgerKind})
+        found[kind.value] = int(amount or 0)
+    for found in totals.values():
+        found["payout"] = sum(found[k.value] for k in LedgerKind)
+    return totals
+
+
+async def invoices_of_organizer(
+    session: AsyncSession, *, organizer_id: uuid.UUID, limit: int = 200
+) -> list[Invoice]:
+    """An organizer's invoices and credit notes, newest first."""
+    rows = await session.scalars(
+        select(Invoice)
+        .where(Invoice.organizer_id == organizer_id)
+        .order_by(Invoice.sequence.desc())
+        .limit(limit)
+    )
+    return list(rows)
 
 
 async def refunds_of(session: AsyncSession, *, booking_id: uuid.UUID) -> list[Refund]:

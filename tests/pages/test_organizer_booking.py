@@ -72,7 +72,20 @@ async def test_the_organizer_refunds_part_then_the_rest_of_a_booking(api: Api) -
     booking = await api.client.get(f"/bookings/{booking_id}", headers=buyer.headers)
     assert booking.json()["status"] == "refunded"
 
+    money = await api.client.get("/organizer/money")
+    assert money.status_code == 200
+    figures = re.sub(r"\s+", " ", money.text)
+    assert "<dt>Sold</dt><dd>€50.00</dd>" in figures
+    assert "<dt>Refunded</dt><dd>€50.00</dd>" in figures
+    assert "Credit note" in money.text
+    assert "Invoice" in money.text
+    pdf = await api.client.get(f"{path}/invoice.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+
     await browser_as(api, Role.organizer, "Other Organizer")
     assert (await api.client.get(path)).status_code == 404
+    assert (await api.client.get(f"{path}/invoice.pdf")).status_code == 404
+    assert "No payments yet." in (await api.client.get("/organizer/money")).text
     await browser_as(api, Role.attendee, "Bea Again")
     assert (await api.client.get(path)).status_code == 403
