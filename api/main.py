@@ -45,6 +45,7 @@ from api.pages import (
     event_editor,
     my_account,
     my_bookings,
+    office,
     organizer_booking,
     social_sign_in,
     storefront,
@@ -73,6 +74,7 @@ PAGES = (
     event_editor.router,
     attendees.router,
     organizer_booking.router,
+    office.router,
 )  # after the API: its paths never collide
 EVENT_WORKFLOWS: EventWorkflows = bookings_workflows  # what the events routes call above them
 ROUTERS = (

@@ -188,4 +188,21 @@ async def test_door_staff_scan_by_camera_and_code_and_meet_a_conflict_after_goin
         await looked_at(page, "office-04-new-event-refused")
         await organizer.close()
 
+        # The admins' office.
+        admin = await api.make_user(role=Role.admin, full_name="Ada Admin")
+        office = await phone(browser)
+        page = await office.new_page()
+        await page.goto(f"{served}/account/sign-in?next=/office/people")
+        await page.get_by_label("Email").fill(admin.email)
+        await page.get_by_label("Password").fill(admin.password)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_label("Name or email").fill("sam")
+        await page.get_by_role("button", name="Find").click()
+        await page.get_by_role("link", name="Sam Door").click()
+        await expect(page.get_by_role("button", name="Change the role")).to_be_visible()
+        await looked_at(page, "office-08-person")
+        await page.goto(f"{served}/office/categories")
+        await looked_at(page, "office-09-categories")
+        await office.close()
+
     assert len(await api.outbox("ticket.checked_in")) == 2
