@@ -46,6 +46,7 @@ from api.pages import (
     my_account,
     my_bookings,
     office,
+    office_templates,
     organizer_booking,
     social_sign_in,
     storefront,
@@ -75,6 +76,7 @@ PAGES = (
     attendees.router,
     organizer_booking.router,
     office.router,
+    office_templates.router,
 )  # after the API: its paths never collide
 EVENT_WORKFLOWS: EventWorkflows = bookings_workflows  # what the events routes call above them
 ROUTERS = (

@@ -56,3 +56,11 @@ async def looked_at(page: Page, name: str) -> None:
     assert width <= PHONE["width"], f"{name} is {width} px wide"
     SHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+
+
+async def sign_in(page: Page, served: str, email: str, password: str, then: str) -> None:
+    """Sign in on the sign-in page, to land on `then`."""
+    await page.goto(f"{served}/account/sign-in?next={then}")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()

@@ -18,7 +18,7 @@ from api.users.models import Role
 from tests.api.factories import Api
 from tests.api.test_door_staff import _grant, _tickets
 from tests.api.test_tickets import _free_event
-from tests.pages.browsing import CHROMIUM, looked_at, needs_chromium, phone
+from tests.pages.browsing import CHROMIUM, looked_at, needs_chromium, phone, sign_in
 
 needs_chromium()
 
@@ -89,10 +89,7 @@ async def test_door_staff_scan_by_camera_and_code_and_meet_a_conflict_after_goin
         context = await phone(browser)
         await context.grant_permissions(["camera"], origin=served)
         page = await context.new_page()
-        await page.goto(f"{served}/account/sign-in?next=/door")
-        await page.get_by_label("Email").fill(staff.email)
-        await page.get_by_label("Password").fill(staff.password)
-        await page.get_by_role("button", name="Sign in").click()
+        await sign_in(page, served, staff.email, staff.password, "/door")
         await expect(page.get_by_role("heading", name="The door")).to_be_visible()
         await looked_at(page, "door-01-events")
         await page.get_by_role("link", name="Harbour Jazz Night").click()
@@ -152,10 +149,7 @@ async def test_door_staff_scan_by_camera_and_code_and_meet_a_conflict_after_goin
         # The organizer's side: their events with the door's doings, and their team.
         organizer = await phone(browser)
         page = await organizer.new_page()
-        await page.goto(f"{served}/account/sign-in?next=/organizer/events")
-        await page.get_by_label("Email").fill(owner.email)
-        await page.get_by_label("Password").fill(owner.password)
-        await page.get_by_role("button", name="Sign in").click()
+        await sign_in(page, served, owner.email, owner.password, "/organizer/events")
         await expect(page.get_by_role("heading", name="My events")).to_be_visible()
         await expect(page.get_by_text("3 / ")).to_be_visible()
         await looked_at(page, "office-01-my-events")
@@ -192,10 +186,7 @@ async def test_door_staff_scan_by_camera_and_code_and_meet_a_conflict_after_goin
         admin = await api.make_user(role=Role.admin, full_name="Ada Admin")
         office = await phone(browser)
         page = await office.new_page()
-        await page.goto(f"{served}/account/sign-in?next=/office/people")
-        await page.get_by_label("Email").fill(admin.email)
-        await page.get_by_label("Password").fill(admin.password)
-        await page.get_by_role("button", name="Sign in").click()
+        await sign_in(page, served, admin.email, admin.password, "/office/people")
         await page.get_by_label("Name or email").fill("sam")
         await page.get_by_role("button", name="Find").click()
         await page.get_by_role("link", name="Sam Door").click()
@@ -203,6 +194,10 @@ async def test_door_staff_scan_by_camera_and_code_and_meet_a_conflict_after_goin
         await looked_at(page, "office-08-person")
         await page.goto(f"{served}/office/categories")
         await looked_at(page, "office-09-categories")
+        await page.get_by_role("link", name="Message templates").click()
+        await page.get_by_role("link", name="email de").first.click()
+        await expect(page.get_by_role("heading", name=re.compile("^Preview"))).to_be_visible()
+        await looked_at(page, "office-10-templates")
         await office.close()
 
     assert len(await api.outbox("ticket.checked_in")) == 2

@@ -1,0 +1,118 @@
+"""The admins' notification templates from pages: every trigger with its bundled wording and
+the admins' own templates, a preview of any of them with the trigger's sample data, and a new
+template (previewed before it is saved). The same template store as the JSON API's
+`/admin/notification-templates` routes, so the same checks: a template must render."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import SessionDep, SettingsDep
+from api.errors import AppError
+from api.notifications import catalogue, template_store
+from api.notifications.models import Channel
+from api.notifications.schemas import PreviewIn, TemplateIn
+from api.pages.office import Admin
+from api.pages.problems import Problem
+from api.pages.rendering import redirect, render
+from api.pages.routing import FormRejected, page_router
+from api.pages.visitor import CheckedForm
+
+router = page_router()
+FIELDS = ("trigger", "channel", "locale", "variant", "subject", "text_body", "html_body")
+
+
+async def _context(session: AsyncSession, **extra: Any) -> dict[str, Any]:
+    return {
+        "triggers": catalogue.TRIGGERS,
+        "templates": await template_store.list_templates(session),
+        "channels": [c.value for c in Channel],
+        "values": {"channel": "email", "locale": "en", "variant": "default"},
+        "errors": {},
+        "preview": None,
+    } | extra
+
+
+@router.get("/office/templates")
+async def templates(
+    request: Request,
+    user: Admin,
+    session: SessionDep,
+    settings: SettingsDep,
+    trigger: Annotated[str, Query(max_length=50)] = "",
+    channel: Annotated[str, Query(max_length=20)] = "email",
+    locale: Annotated[str, Query(max_length=35)] = "en",
+) -> Response:
+    """Every trigger and template; with `trigger`, the bundled wording previewed."""
+    preview = None
+    errors: dict[str, Problem] = {}
+    if trigger:
+        try:
+            asked = PreviewIn.model_validate(
+                {"trigger": trigger, "channel": channel, "locale": locale}
+            )
+            preview = template_store.preview(settings, **asked.model_dump())
+        except (ValidationError, AppError) as error:
+            errors = _errors(error)
+    context = await _context(
+        session,
+        preview=preview,
+        previewed=trigger,
+        errors=errors,
+        values={"trigger": trigger, "channel": channel, "locale": locale, "variant": "default"},
+    )
+    return render(request, "office_templates.html", context)
+
+
+def _errors(error: ValidationError | AppError) -> dict[str, Problem]:
+    if isinstance(error, AppError):
+        return {(error.field or "form").removeprefix("body."): Problem.of(error)}
+    return {
+        str(p["loc"][0]) if p["loc"] else "form": Problem(
+            p["msg"].removeprefix("Value error, "), f"validation.{p['type']}"
+        )
+        for p in error.errors()
+    }
+
+
+@router.post("/office/templates")
+async def add_template(
+    request: Request,
+    _form: CheckedForm,
+    user: Admin,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """Preview a draft (the form's Preview button) or save it as a new template."""
+    sent = await request.form()
+    values = {name: str(sent.get(name, "")) for name in FIELDS}
+    fields = {k: v for k, v in values.items() if v.strip()} | {
+        "html_body": values["html_body"] or None
+    }
+    try:
+        if sent.get("action") == "preview":
+            asked = PreviewIn.model_validate(
+                {k: v for k, v in fields.items() if k != "variant"}
+                | {"text_body": values["text_body"] or None}
+            )
+            preview = template_store.preview(settings, **asked.model_dump())
+            context = await _context(session, values=values, preview=preview, previewed="draft")
+            return render(request, "office_templates.html", context)
+        body = TemplateIn.model_validate(fields)
+        await template_store.add_template(
+            session,
+            draft=template_store.TemplateDraft(**body.model_dump()),
+            actor_id=user.id,
+        )
+    except (ValidationError, AppError) as error:
+        context = await _context(session, values=values, errors=_errors(error))
+        status = error.status if isinstance(error, AppError) else 422
+        raise FormRejected.render(
+            request, "office_templates.html", context, status_code=status
+        ) from None
+    return redirect(request, "/office/templates?saved=1")
