@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Form, Path, Request
 from fastapi.responses import Response
@@ -29,8 +26,19 @@ from api.events.schemas import (
     EventCreate,
     EventUpdate,
     TicketTypeFields,
+    TicketTypeUpdate,
 )
 from api.pages.back_office import Organizer
+from api.pages.event_forms import (
+    EVENT_FIELDS,
+    NEW_EVENT,
+    TICKET_FIELDS,
+    event_body,
+    event_values,
+    event_zone,
+    form_errors,
+    ticket_body,
+)
 from api.pages.problems import Problem
 from api.pages.rendering import redirect, render
 from api.pages.routing import FormRejected, page_router
@@ -38,168 +46,6 @@ from api.pages.visitor import CheckedForm
 
 router = page_router()
 EventId = Annotated[uuid.UUID, Path()]
-EVENT_FIELDS = (
-    "title", "description", "category_id", "tags", "venue_name", "venue_address", "venue_city",
-    "venue_country", "online_url", "starts_at", "ends_at", "timezone", "visibility", "capacity",
-    "currency", "attendee_cancellation_hours", "attendee_names_required",
-    "waitlist_offer_hours", "checkin_opens_minutes_before",
-)  # fmt: skip
-TICKET_FIELDS = (
-    "name", "description", "price", "quantity", "min_per_order", "max_per_order", "sales_start",
-    "sales_end", "tax_name", "tax_rate", "tax_inclusive",
-)  # fmt: skip
-
-
-class _Unreadable(AppError):
-    status, code, title = 422, "validation.value_error", "Unprocessable Entity"
-
-
-def _errors(error: ValidationError | AppError, prefix: str = "") -> dict[str, Problem]:
-    """What the rules said, by the form's field names (`venue.city` is `venue_city`)."""
-    if isinstance(error, AppError):
-        field = (error.field or "form").removeprefix("body.").replace(".", "_")
-        return {field: Problem.of(error)}
-    found: dict[str, Problem] = {}
-    for problem in error.errors():
-        field = "_".join(str(part) for part in problem["loc"]) or "form"
-        field = {"venue": "venue_name"}.get(field, field)
-        message = problem["msg"].removeprefix("Value error, ")
-        found.setdefault(prefix + field, Problem(message, f"validation.{problem['type']}"))
-    return found
-
-
-def _zone(name: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name.strip()) if name.strip() else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-def _moment(text: str, zone: ZoneInfo | None, field: str) -> str | None:
-    """A `datetime-local` value, in the event's time zone, as the API's aware time."""
-    if not text.strip():
-        return None
-    try:
-        local = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise _Unreadable("Give a date and a time.", field=field) from None
-    return local.replace(tzinfo=zone).isoformat() if zone is not None else local.isoformat()
-
-
-def _whole(text: str, field: str, default: int | None = None) -> int | None:
-    """A number field's value (`default` when left empty)."""
-    if not text.strip():
-        return default
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise _Unreadable("Give a whole number.", field=field) from None
-
-
-def _event_body(form: dict[str, str]) -> dict[str, Any]:
-    """The API's event body from the form's fields (the API's rules then judge it)."""
-    zone = _zone(form.get("timezone", ""))
-    venue = {
-        key: form.get(f"venue_{key}", "").strip() or None
-        for key in ("name", "address", "city", "country")
-    }
-    body: dict[str, Any] = {
-        "title": form.get("title", "").strip(),
-        "description": form.get("description", ""),
-        "category_id": form.get("category_id") or None,
-        "tags": [t.strip() for t in form.get("tags", "").split(",") if t.strip()],
-        "venue": venue if any(venue.values()) else None,
-        "online_url": form.get("online_url", "").strip() or None,
-        "starts_at": _moment(form.get("starts_at", ""), zone, "starts_at"),
-        "ends_at": _moment(form.get("ends_at", ""), zone, "ends_at"),
-        "timezone": form.get("timezone", "").strip(),
-        "visibility": form.get("visibility") or "public",
-        "capacity": _whole(form.get("capacity", ""), "capacity"),
-        "currency": form.get("currency", "").strip().upper(),
-        "attendee_cancellation_hours": _whole(
-            form.get("attendee_cancellation_hours", ""), "attendee_cancellation_hours"
-        ),
-        "attendee_names_required": form.get("attendee_names_required") == "on",
-        "waitlist_offer_hours": _whole(
-            form.get("waitlist_offer_hours", ""), "waitlist_offer_hours", 24
-        ),
-        "checkin_opens_minutes_before": _whole(
-            form.get("checkin_opens_minutes_before", ""), "checkin_opens_minutes_before", 360
-        ),
-    }
-    return body
-
-
-def _cents(text: str, field: str) -> int:
-    try:
-        amount = Decimal(text.strip().replace(",", ".") or "0")
-    except InvalidOperation:
-        raise _Unreadable("Give an amount, like 25.00.", field=field) from None
-    return int((amount * 100).to_integral_value())
-
-
-def _ticket_body(form: dict[str, str], zone: ZoneInfo | None) -> dict[str, Any]:
-    try:
-        rate = Decimal(form.get("tax_rate", "").strip().replace(",", ".") or "0")
-    except InvalidOperation:
-        raise _Unreadable("Give a rate in per cent, like 19.", field="ticket_tax_rate") from None
-    return {
-        "name": form.get("name", "").strip(),
-        "description": form.get("description", "").strip() or None,
-        "price_cents": _cents(form.get("price", ""), "ticket_price"),
-        "quantity": _whole(form.get("quantity", ""), "ticket_quantity"),
-        "min_per_order": _whole(form.get("min_per_order", ""), "ticket_min_per_order", 1),
-        "max_per_order": _whole(form.get("max_per_order", ""), "ticket_max_per_order", 10),
-        "sales_start": _moment(form.get("sales_start", ""), zone, "ticket_sales_start"),
-        "sales_end": _moment(form.get("sales_end", ""), zone, "ticket_sales_end"),
-        "tax_name": form.get("tax_name", "").strip() or None,
-        "tax_rate_bps": int(rate * 100),
-        "tax_inclusive": form.get("tax_inclusive") == "on",
-    }
-
-
-def _local(value: datetime | None, zone: str) -> str:
-    """A time as a `datetime-local` field shows it, in the event's time zone."""
-    if value is None:
-        return ""
-    found = _zone(zone)
-    return (value.astimezone(found) if found else value).strftime("%Y-%m-%dT%H:%M")
-
-
-def _event_values(event: Event) -> dict[str, str]:
-    hours = event.attendee_cancellation_hours
-    return {
-        "title": event.title,
-        "description": event.description,
-        "category_id": str(event.category_id or ""),
-        "tags": ", ".join(event.tags or []),
-        "venue_name": event.venue_name or "",
-        "venue_address": event.address or "",
-        "venue_city": event.city or "",
-        "venue_country": event.country or "",
-        "online_url": event.online_url or "",
-        "starts_at": _local(event.starts_at, event.timezone),
-        "ends_at": _local(event.ends_at, event.timezone),
-        "timezone": event.timezone,
-        "visibility": event.visibility.value,
-        "capacity": str(event.capacity),
-        "currency": event.currency,
-        "attendee_cancellation_hours": "" if hours is None else str(hours),
-        "attendee_names_required": "on" if event.attendee_names_required else "",
-        "waitlist_offer_hours": str(event.waitlist_offer_hours),
-        "checkin_opens_minutes_before": str(event.checkin_opens_minutes_before),
-    }
-
-
-NEW_EVENT = {
-    "timezone": "Europe/Berlin",
-    "currency": "EUR",
-    "capacity": "100",
-    "visibility": "public",
-    "attendee_cancellation_hours": "24",
-    "waitlist_offer_hours": "24",
-    "checkin_opens_minutes_before": "360",
-}
 
 
 async def _categories(session: AsyncSession) -> list[Any]:
@@ -225,12 +71,12 @@ async def create_event(
     values = await _form(request, EVENT_FIELDS)
     try:
         event = await events_service.create(
-            session, organizer=user, data=EventCreate.model_validate(_event_body(values))
+            session, organizer=user, data=EventCreate.model_validate(event_body(values))
         )
     except (ValidationError, AppError) as error:
         context = {
             "values": values,
-            "errors": _errors(error),
+            "errors": form_errors(error),
             "categories": await _categories(session),
         }
         raise FormRejected.render(request, "organizer_event_new.html", context) from None
@@ -241,7 +87,7 @@ async def _editor_context(session: AsyncSession, event: Event, **extra: Any) -> 
     sales = (await bookings_service.sales_by_event(session, event_ids=[event.id]))[event.id]
     return {
         "event": event,
-        "values": _event_values(event),
+        "values": event_values(event),
         "ticket": {
             "ticket_min_per_order": "1",
             "ticket_max_per_order": "10",
@@ -287,10 +133,12 @@ async def update_event(
     event = await events_service.get_managed_or_raise(session, event_id=event_id, actor=user)
     values = await _form(request, EVENT_FIELDS)
     try:
-        changes = EventUpdate.model_validate(_event_body(values))
+        changes = EventUpdate.model_validate(event_body(values))
         await events_service.update(session, event=event, changes=changes)
     except (ValidationError, AppError) as error:
-        raise await _refuse(request, session, event, values=values, errors=_errors(error)) from None
+        raise await _refuse(
+            request, session, event, values=values, errors=form_errors(error)
+        ) from None
     return redirect(request, f"/organizer/events/{event.id}?saved=details")
 
 
@@ -301,10 +149,10 @@ async def add_ticket_type(
     event = await events_service.get_managed_or_raise(session, event_id=event_id, actor=user)
     ticket = await _form(request, TICKET_FIELDS, prefix="ticket_")
     try:
-        body = TicketTypeFields.model_validate(_ticket_body(ticket, _zone(event.timezone)))
+        body = TicketTypeFields.model_validate(ticket_body(ticket, event_zone(event.timezone)))
         await events_service.add_ticket_type(session, event=event, data=body)
     except (ValidationError, AppError) as error:
-        errors = _errors(error, prefix="ticket_")
+        errors = form_errors(error, prefix="ticket_")
         renamed = {"ticket_price_cents": "ticket_price", "ticket_tax_rate_bps": "ticket_tax_rate"}
         errors = {renamed.get(field, field): problem for field, problem in errors.items()}
         if isinstance(error, AppError) and error.field is None:
@@ -312,6 +160,36 @@ async def add_ticket_type(
         sent = {f"ticket_{name}": value for name, value in ticket.items()}
         raise await _refuse(request, session, event, ticket=sent, errors=errors) from None
     return redirect(request, f"/organizer/events/{event.id}#tickets")
+
+
+@router.post("/organizer/events/{event_id}/ticket-types/{ticket_type_id}")
+async def change_ticket_type(
+    request: Request,
+    event_id: EventId,
+    ticket_type_id: Annotated[uuid.UUID, Path()],
+    _form_ok: CheckedForm,
+    user: Organizer,
+    session: SessionDep,
+) -> Response:
+    """Change a ticket type (its price, how many, the window, the limits, the tax); seats it
+    gains go to the waitlist first, as through the API."""
+    event = await events_service.get_managed_or_raise(session, event_id=event_id, actor=user)
+    events_service.get_ticket_type_or_raise(event, ticket_type_id)
+    ticket = await _form(request, TICKET_FIELDS, prefix="ticket_")
+    try:
+        sent = ticket_body(ticket, event_zone(event.timezone))
+        # The change form leaves the sales window and description as they are.
+        kept = {
+            k: v for k, v in sent.items() if k not in ("sales_start", "sales_end", "description")
+        }
+        changes = TicketTypeUpdate.model_validate(kept)
+        await bookings_workflows.change_ticket_type(
+            session, event_id=event.id, ticket_type_id=ticket_type_id, actor=user, changes=changes
+        )
+    except (ValidationError, AppError) as error:
+        first = next(iter(form_errors(error).values()))
+        raise await _refuse(request, session, event, errors={"ticket_form": first}) from None
+    return redirect(request, f"/organizer/events/{event.id}?saved=ticket#tickets")
 
 
 @router.post("/organizer/events/{event_id}/ticket-types/{ticket_type_id}/delete")

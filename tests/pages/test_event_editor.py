@@ -162,3 +162,41 @@ async def test_cancelling_says_what_it_refunds_and_needs_a_reason(api: Api) -> N
         "This event is cancelled. The pier is flooded."
         in (await api.client.get(f"/event/{event['slug']}")).text
     )
+
+
+async def test_a_ticket_type_is_changed_and_its_window_kept(api: Api) -> None:
+    owner = await browser_as(api, Role.organizer, "Olu Organizer")
+    token = form_token(await api.client.get("/organizer/events/new"))
+    made = await api.client.post("/organizer/events/new", data=EVENT | {"csrf_token": token})
+    editor_path = made.headers["location"]
+    windowed = TICKET | {"ticket_sales_end": "2030-06-01T12:00"}
+    await api.client.post(f"{editor_path}/ticket-types", data=windowed | {"csrf_token": token})
+    event_id = editor_path.rsplit("/", 1)[1]
+    [standing] = (await api.client.get(f"/events/{event_id}", headers=owner.headers)).json()[
+        "ticket_types"
+    ]
+    editor = await api.client.get(editor_path)
+    assert f'id="t-{standing["id"]}-price" name="ticket_price" value="25.00"' in editor.text
+    change = {
+        "csrf_token": token,
+        "ticket_name": "Standing",
+        "ticket_price": "29.00",
+        "ticket_quantity": "180",
+        "ticket_min_per_order": "1",
+        "ticket_max_per_order": "4",
+        "ticket_tax_name": "VAT",
+        "ticket_tax_rate": "19",
+        "ticket_tax_inclusive": "on",
+    }
+    changed = await api.client.post(f"{editor_path}/ticket-types/{standing['id']}", data=change)
+    assert changed.status_code == 303, changed.text
+    [after] = (await api.client.get(f"/events/{event_id}", headers=owner.headers)).json()[
+        "ticket_types"
+    ]
+    assert (after["price_cents"], after["quantity"], after["max_per_order"]) == (2900, 180, 4)
+    assert after["sales_end"] == standing["sales_end"] is not None
+    too_many = await api.client.post(
+        f"{editor_path}/ticket-types/{standing['id']}", data=change | {"ticket_quantity": "900"}
+    )
+    assert too_many.status_code in (409, 422)
+    assert 'class="alert" role="alert"' in too_many.text
