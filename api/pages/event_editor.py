@@ -9,16 +9,17 @@ import uuid
 from collections.abc import Awaitable
 from typing import Annotated, Any
 
-from fastapi import Form, Path, Request
+from fastapi import File, Form, Path, Request, UploadFile
 from fastapi.responses import Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.bookings import service as bookings_service
 from api.bookings import workflows as bookings_workflows
-from api.deps import SessionDep, StorageDep
+from api.deps import SessionDep, SettingsDep, StorageDep
 from api.errors import AppError
-from api.events import Event
+from api.events import Event, markdown
 from api.events import media as media_service
 from api.events import service as events_service
 from api.events.schemas import (
@@ -43,6 +44,7 @@ from api.pages.problems import Problem
 from api.pages.rendering import redirect, render
 from api.pages.routing import FormRejected, page_router
 from api.pages.visitor import CheckedForm
+from api.storage import Storage
 
 router = page_router()
 EventId = Annotated[uuid.UUID, Path()]
@@ -83,9 +85,18 @@ async def create_event(
     return redirect(request, f"/organizer/events/{event.id}")
 
 
-async def _editor_context(session: AsyncSession, event: Event, **extra: Any) -> dict[str, Any]:
+async def _editor_context(
+    request: Request, session: AsyncSession, event: Event, **extra: Any
+) -> dict[str, Any]:
+    storage: Storage = request.app.state.storage
     sales = (await bookings_service.sales_by_event(session, event_ids=[event.id]))[event.id]
+    images = [
+        {"id": m.id, "url": storage.url(m.storage_key), "alt": m.alt_text or ""}
+        for m in await media_service.list_media(session, event=event)
+    ]
     return {
+        "images": images,
+        "preview": None,
         "event": event,
         "values": event_values(event),
         "ticket": {
@@ -105,14 +116,14 @@ async def edit_event(
 ) -> Response:
     """One event: its details, ticket types, and what can be done with it now."""
     event = await events_service.get_managed_or_raise(session, event_id=event_id, actor=user)
-    return render(request, "organizer_event.html", await _editor_context(session, event))
+    return render(request, "organizer_event.html", await _editor_context(request, session, event))
 
 
 async def _refuse(
     request: Request, session: AsyncSession, event: Event, **extra: Any
 ) -> FormRejected:
-    context = await _editor_context(session, event, **extra)
-    status = 409 if "form" in extra.get("errors", {}) else 422
+    context = await _editor_context(request, session, event, **extra)
+    status = extra.pop("status", None) or (409 if "form" in extra.get("errors", {}) else 422)
     return FormRejected.render(request, "organizer_event.html", context, status_code=status)
 
 
@@ -130,8 +141,14 @@ async def _or_refuse(
 async def update_event(
     request: Request, event_id: EventId, _form_ok: CheckedForm, user: Organizer, session: SessionDep
 ) -> Response:
+    """Save the details; the form's "Preview" shows the description as the event's page will,
+    and saves nothing."""
     event = await events_service.get_managed_or_raise(session, event_id=event_id, actor=user)
     values = await _form(request, EVENT_FIELDS)
+    if (await request.form()).get("action") == "preview":
+        shown = Markup(markdown.render(values["description"]))  # noqa: S704 - sanitised by nh3
+        context = await _editor_context(request, session, event, values=values, preview=shown)
+        return render(request, "organizer_event.html", context)
     try:
         changes = EventUpdate.model_validate(event_body(values))
         await events_service.update(session, event=event, changes=changes)
@@ -264,3 +281,55 @@ async def delete_event(
     event = await events_service.get_managed_or_raise(session, event_id=event_id, actor=user)
     await _or_refuse(request, session, event, events_service.delete(session, event=event))
     return redirect(request, "/organizer/events")
+
+
+@router.post("/organizer/events/{event_id}/images")
+async def add_image(
+    request: Request,
+    event_id: EventId,
+    _form_ok: CheckedForm,
+    user: Organizer,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    image: Annotated[UploadFile | None, File()] = None,
+    alt_text: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    """Add an image: checked by its content, stored without its metadata (the API's rules)."""
+    event = await events_service.get_managed_or_raise(session, event_id=event_id, actor=user)
+    try:
+        if image is None or not image.filename:
+            raise _NoImage("Choose an image to upload.", field="image")
+        data = await image.read(settings.media_max_bytes + 1)
+        await media_service.add(
+            session,
+            storage,
+            event=event,
+            actor=user,
+            data=data,
+            max_bytes=settings.media_max_bytes,
+            alt_text=alt_text.strip() or None,
+        )
+    except AppError as error:
+        problem = {"image": Problem.of(error)}
+        raise await _refuse(request, session, event, errors=problem, status=error.status) from None
+    return redirect(request, f"/organizer/events/{event.id}?saved=image#images")
+
+
+class _NoImage(AppError):
+    status, code, title = 422, "validation.missing", "Unprocessable Entity"
+
+
+@router.post("/organizer/events/{event_id}/images/{media_id}/delete")
+async def delete_image(
+    request: Request,
+    event_id: EventId,
+    media_id: Annotated[uuid.UUID, Path()],
+    _form_ok: CheckedForm,
+    user: Organizer,
+    session: SessionDep,
+    storage: StorageDep,
+) -> Response:
+    event = await events_service.get_managed_or_raise(session, event_id=event_id, actor=user)
+    await media_service.discard(session, storage, event=event, media_id=media_id)
+    return redirect(request, f"/organizer/events/{event.id}#images")

@@ -4,9 +4,11 @@ and an event cancelled with a reason, after the page said what that refunds."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from PIL import Image
 
 from api.users.models import Role
 from tests.api.factories import Api
@@ -200,3 +202,46 @@ async def test_a_ticket_type_is_changed_and_its_window_kept(api: Api) -> None:
     )
     assert too_many.status_code in (409, 422)
     assert 'class="alert" role="alert"' in too_many.text
+
+
+def _photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 80, 40)).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def test_images_are_added_and_removed_and_the_description_previewed(api: Api) -> None:
+    await browser_as(api, Role.organizer, "Olu Organizer")
+    token = form_token(await api.client.get("/organizer/events/new"))
+    made = await api.client.post("/organizer/events/new", data=EVENT | {"csrf_token": token})
+    editor_path = made.headers["location"]
+
+    previewed = await api.client.post(
+        editor_path,
+        data=EVENT | {"csrf_token": token, "action": "preview", "title": "Not saved"},
+    )
+    assert previewed.status_code == 200
+    assert "<strong>Elbe</strong>" in previewed.text
+    assert 'value="Not saved"' in previewed.text
+    assert "Not saved" not in (await api.client.get(editor_path)).text.split("<form")[0]
+
+    not_an_image = await api.client.post(
+        f"{editor_path}/images",
+        data={"csrf_token": token},
+        files={"image": ("notes.txt", b"plain text, not a picture", "text/plain")},
+    )
+    assert not_an_image.status_code == 415
+    assert 'id="f-image-error"' in not_an_image.text
+    added = await api.client.post(
+        f"{editor_path}/images",
+        data={"csrf_token": token, "alt_text": "The pier at dusk"},
+        files={"image": ("pier.png", _photo(), "image/png")},
+    )
+    assert added.status_code == 303, added.text
+    editor = await api.client.get(editor_path)
+    assert 'alt="The pier at dusk"' in editor.text
+    removal = re.search(r'action="(/organizer/events/[^"]+/images/[^"]+/delete)"', editor.text)
+    assert removal is not None
+    removed = await api.client.post(removal.group(1), data={"csrf_token": token})
+    assert removed.status_code == 303
+    assert 'alt="The pier at dusk"' not in (await api.client.get(editor_path)).text
