@@ -18,7 +18,7 @@ from api.deps import SessionDep, SettingsDep, declares_access
 from api.errors import AppError, Forbidden
 from api.events import service as events_service
 from api.events.schemas import EventSort
-from api.pages.problems import Problem
+from api.pages.problems import Problem, Unreadable
 from api.pages.rendering import redirect, render
 from api.pages.routing import FormRejected, page_router
 from api.pages.visitor import CheckedForm, SignedIn
@@ -77,16 +77,16 @@ async def my_events(
 
 async def _team_context(session: AsyncSession, user: User) -> dict[str, Any]:
     grants = await events_service.grants_of(session, actor=user)
-    mine = await bookings_service.organizer_events(
+    mine, _, _ = await events_service.list_events(  # their titles only, not their sales
         session,
-        organizer=user,
         filters=events_service.EventFilters(),
         sort=EventSort.starts_at,
         limit=100,
         cursor=None,
+        organizer=user,
     )
-    titles = {event.id: event.title for event in mine.events}
-    return {"grants": grants, "events": mine.events, "titles": titles, "errors": {}, "chosen": {}}
+    titles = {event.id: event.title for event in mine}
+    return {"grants": grants, "events": mine, "titles": titles, "errors": {}, "chosen": {}}
 
 
 @router.get("/organizer/team")
@@ -109,7 +109,11 @@ async def invite(
     address = email.strip()
     try:
         if "@" not in address or " " in address:
-            raise _BadAddress("Give the email address of the person to invite.", field="email")
+            raise Unreadable(
+                "Give the email address of the person to invite.",
+                field="email",
+                code="validation.email",
+            )
         await events_service.grant_staff(session, actor=user, email=address, event_id=event_id)
     except AppError as refused:
         context = await _team_context(session, user)
@@ -119,10 +123,6 @@ async def invite(
             request, "organizer_team.html", context, status_code=refused.status
         ) from None
     return redirect(request, "/organizer/team")
-
-
-class _BadAddress(AppError):
-    status, code, title = 422, "validation.email", "Unprocessable Entity"
 
 
 def _is_uuid(text: str) -> bool:

@@ -40,7 +40,7 @@ from api.pages.event_forms import (
     form_errors,
     ticket_body,
 )
-from api.pages.problems import Problem
+from api.pages.problems import Problem, Unreadable
 from api.pages.rendering import redirect, render
 from api.pages.routing import FormRejected, page_router
 from api.pages.visitor import CheckedForm
@@ -299,7 +299,7 @@ async def add_image(
     event = await events_service.get_managed_or_raise(session, event_id=event_id, actor=user)
     try:
         if image is None or not image.filename:
-            raise _NoImage("Choose an image to upload.", field="image")
+            raise Unreadable("Choose an image to upload.", field="image", code="validation.missing")
         data = await image.read(settings.media_max_bytes + 1)
         await media_service.add(
             session,
@@ -314,10 +314,6 @@ async def add_image(
         problem = {"image": Problem.of(error)}
         raise await _refuse(request, session, event, errors=problem, status=error.status) from None
     return redirect(request, f"/organizer/events/{event.id}?saved=image#images")
-
-
-class _NoImage(AppError):
-    status, code, title = 422, "validation.missing", "Unprocessable Entity"
 
 
 @router.post("/organizer/events/{event_id}/images/{media_id}/delete")

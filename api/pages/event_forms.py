@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from api.errors import AppError
 from api.events import Event
-from api.pages.problems import Problem
+from api.pages.problems import Problem, Unreadable
 
 EVENT_FIELDS = (
     "title", "description", "category_id", "tags", "venue_name", "venue_address", "venue_city",
@@ -25,10 +25,6 @@ TICKET_FIELDS = (
     "name", "description", "price", "quantity", "min_per_order", "max_per_order", "sales_start",
     "sales_end", "tax_name", "tax_rate", "tax_inclusive",
 )  # fmt: skip
-
-
-class _Unreadable(AppError):
-    status, code, title = 422, "validation.value_error", "Unprocessable Entity"
 
 
 def form_errors(error: ValidationError | AppError, prefix: str = "") -> dict[str, Problem]:
@@ -59,7 +55,7 @@ def _moment(text: str, zone: ZoneInfo | None, field: str) -> str | None:
     try:
         local = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise _Unreadable("Give a date and a time.", field=field) from None
+        raise Unreadable("Give a date and a time.", field=field) from None
     return local.replace(tzinfo=zone).isoformat() if zone is not None else local.isoformat()
 
 
@@ -70,7 +66,7 @@ def _whole(text: str, field: str, default: int | None = None) -> int | None:
     try:
         return int(text.strip())
     except ValueError:
-        raise _Unreadable("Give a whole number.", field=field) from None
+        raise Unreadable("Give a whole number.", field=field) from None
 
 
 def event_body(form: dict[str, str]) -> dict[str, Any]:
@@ -111,7 +107,7 @@ def _cents(text: str, field: str) -> int:
     try:
         amount = Decimal(text.strip().replace(",", ".") or "0")
     except InvalidOperation:
-        raise _Unreadable("Give an amount, like 25.00.", field=field) from None
+        raise Unreadable("Give an amount, like 25.00.", field=field) from None
     return int((amount * 100).to_integral_value())
 
 
@@ -119,7 +115,7 @@ def ticket_body(form: dict[str, str], zone: ZoneInfo | None) -> dict[str, Any]:
     try:
         rate = Decimal(form.get("tax_rate", "").strip().replace(",", ".") or "0")
     except InvalidOperation:
-        raise _Unreadable("Give a rate in per cent, like 19.", field="ticket_tax_rate") from None
+        raise Unreadable("Give a rate in per cent, like 19.", field="ticket_tax_rate") from None
     return {
         "name": form.get("name", "").strip(),
         "description": form.get("description", "").strip() or None,

@@ -21,7 +21,7 @@ from api.errors import AppError
 from api.events import service as events_service
 from api.pages.back_office import Organizer
 from api.pages.checkout import form_once
-from api.pages.problems import Problem
+from api.pages.problems import Problem, Unreadable
 from api.pages.rendering import attachment, redirect, render
 from api.pages.routing import FormRejected, page_router
 from api.pages.visitor import CheckedForm
@@ -88,11 +88,7 @@ def _amount(text: str) -> int | None:
     try:
         return int((Decimal(text.strip().replace(",", ".")) * 100).to_integral_value())
     except InvalidOperation:
-        raise _Unreadable("Give an amount, like 12.50.", field="amount") from None
-
-
-class _Unreadable(AppError):
-    status, code, title = 422, "validation.value_error", "Unprocessable Entity"
+        raise Unreadable("Give an amount, like 12.50.", field="amount") from None
 
 
 @router.post("/organizer/bookings/{booking_id}/refund")
@@ -115,7 +111,7 @@ async def refund(
     payment = await payments_service.live_payment(session, booking_id=booking.id)
     try:
         if payment is None:
-            raise _Unreadable("This booking has no payment to refund.", field="amount")
+            raise Unreadable("This booking has no payment to refund.", field="amount")
         await payments_workflows.refund_payment(
             session,
             providers,

@@ -62,3 +62,10 @@ def in_language(context: Mapping[str, Any], locale: str) -> dict[str, Any]:
     if "detail" in found:
         found["detail"] = said(found["detail"], locale)
     return found
+
+
+class Unreadable(AppError):
+    """A form field a page could not read into the API's body (an amount, a number, a date,
+    a missing file): 422 beside its field, with a `validation.*` code the pages translate."""
+
+    status, code, title = 422, "validation.value_error", "Unprocessable Entity"
