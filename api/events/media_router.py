@@ -13,7 +13,7 @@ from api.errors import problem_responses
 from api.events import media as media_service
 from api.events import service
 from api.events.models import EventMedia
-from api.events.schemas import MediaOut
+from api.events.schemas import MediaOut, MediaUpdate
 from api.storage import Storage
 
 router = APIRouter(tags=["media"], responses=problem_responses(422))
@@ -72,6 +72,28 @@ async def list_media(
 ) -> list[MediaOut]:
     """An event's images in display order."""
     event = await service.get_visible_or_raise(session, event_id=eventId, viewer=user)
+    return [media_view(m, storage) for m in await media_service.list_media(session, event=event)]
+
+
+@router.patch(
+    "/events/{eventId}/media/{mediaId}",
+    response_model=list[MediaOut],
+    responses=problem_responses(401, 403, 404),
+)
+async def arrange_media(
+    eventId: uuid.UUID,
+    mediaId: uuid.UUID,
+    body: MediaUpdate,
+    actor: OrganizerDep,
+    session: SessionDep,
+    storage: StorageDep,
+) -> list[MediaOut]:
+    """Move an image among the event's images (the first is the one listings show) or change
+    its text for screen readers; answers with all the event's images in their new order."""
+    event = await service.get_managed_or_raise(session, event_id=eventId, actor=actor)
+    await media_service.arrange(
+        session, event=event, media_id=mediaId, position=body.position, alt_text=body.alt_text
+    )
     return [media_view(m, storage) for m in await media_service.list_media(session, event=event)]
 
 

@@ -327,6 +327,18 @@ class DuplicateRequest(_Strict):
     title: Title | None = None
 
 
+class MediaUpdate(Patch):
+    model_config = example({"position": 0})
+
+    position: (
+        Annotated[
+            int, Field(ge=0, le=100, description="Where among the event's images; 0 shows it first")
+        ]
+        | None
+    ) = None
+    alt_text: Annotated[str, Field(max_length=300)] | None = None
+
+
 class MediaOut(BaseModel):
     model_config = example(
         {

@@ -195,11 +195,10 @@ async def change_ticket_type(
     ticket = await _form(request, TICKET_FIELDS, prefix="ticket_")
     try:
         sent = ticket_body(ticket, event_zone(event.timezone))
-        # The change form leaves the sales window and description as they are.
-        kept = {
-            k: v for k, v in sent.items() if k not in ("sales_start", "sales_end", "description")
-        }
-        changes = TicketTypeUpdate.model_validate(kept)
+        # The change form leaves the description as it is; an empty window's end clears it.
+        changes = TicketTypeUpdate.model_validate(
+            {k: v for k, v in sent.items() if k != "description"}
+        )
         await bookings_workflows.change_ticket_type(
             session, event_id=event.id, ticket_type_id=ticket_type_id, actor=user, changes=changes
         )
@@ -329,3 +328,20 @@ async def delete_image(
     event = await events_service.get_managed_or_raise(session, event_id=event_id, actor=user)
     await media_service.discard(session, storage, event=event, media_id=media_id)
     return redirect(request, f"/organizer/events/{event.id}#images")
+
+
+@router.post("/organizer/events/{event_id}/images/{media_id}/move")
+async def move_image(
+    request: Request,
+    event_id: EventId,
+    media_id: Annotated[uuid.UUID, Path()],
+    _form_ok: CheckedForm,
+    user: Organizer,
+    session: SessionDep,
+    position: Annotated[int, Form(ge=0, le=100)],
+) -> Response:
+    """Move an image earlier or later; the first is the one listings and the event's page
+    show on top."""
+    event = await events_service.get_managed_or_raise(session, event_id=event_id, actor=user)
+    await media_service.arrange(session, event=event, media_id=media_id, position=position)
+    return redirect(request, f"/organizer/events/{event.id}?saved=image#images")

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from api.errors import AppError
 from api.events import Event
 from api.pages.problems import Problem, Unreadable
+from api.pages.rendering import local_input
 
 EVENT_FIELDS = (
     "title", "description", "category_id", "tags", "venue_name", "venue_address", "venue_city",
@@ -131,14 +132,6 @@ def ticket_body(form: dict[str, str], zone: ZoneInfo | None) -> dict[str, Any]:
     }
 
 
-def _local(value: datetime | None, zone: str) -> str:
-    """A time as a `datetime-local` field shows it, in the event's time zone."""
-    if value is None:
-        return ""
-    found = event_zone(zone)
-    return (value.astimezone(found) if found else value).strftime("%Y-%m-%dT%H:%M")
-
-
 def event_values(event: Event) -> dict[str, str]:
     hours = event.attendee_cancellation_hours
     return {
@@ -151,8 +144,8 @@ def event_values(event: Event) -> dict[str, str]:
         "venue_city": event.city or "",
         "venue_country": event.country or "",
         "online_url": event.online_url or "",
-        "starts_at": _local(event.starts_at, event.timezone),
-        "ends_at": _local(event.ends_at, event.timezone),
+        "starts_at": local_input(event.starts_at, event.timezone),
+        "ends_at": local_input(event.ends_at, event.timezone),
         "timezone": event.timezone,
         "visibility": event.visibility.value,
         "capacity": str(event.capacity),

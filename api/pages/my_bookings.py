@@ -34,7 +34,8 @@ router = page_router()
 
 @router.get("/my/bookings")
 async def my_bookings(request: Request, user: SignedIn, session: SessionDep) -> Response:
-    """The visitor's bookings, newest first, and their places on waitlists with any offer."""
+    """The visitor's bookings, newest first, their places on waitlists with any offer, and the
+    doors they work."""
     bookings, total = await bookings_service.list_for_user(
         session, user=user, page=1, page_size=100
     )
@@ -49,7 +50,9 @@ async def my_bookings(request: Request, user: SignedIn, session: SessionDep) -> 
         event = events[entry.event_id]
         ticket_type = next(t for t in event.ticket_types if t.id == entry.ticket_type_id)
         waitlist.append((entry, position, event, ticket_type))
-    context = {"rows": rows, "total": total, "waitlist": waitlist}
+    # Door staff (granted by an organizer) find the events whose tickets they check here.
+    doors = await events_service.door_events(session, user=user)
+    context = {"rows": rows, "total": total, "waitlist": waitlist, "doors": doors}
     return render(request, "my_bookings.html", context)
 
 

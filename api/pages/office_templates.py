@@ -1,13 +1,15 @@
 """The admins' notification templates from pages: every trigger with its bundled wording and
-the admins' own templates, a preview of any of them with the trigger's sample data, and a new
-template (previewed before it is saved). The same template store as the JSON API's
+the admins' own templates, a preview of any of them with the trigger's sample data, a new
+template (previewed before it is saved), and a saved one changed (a new version), weighted or
+switched off, with its versions listed. The same template store as the JSON API's
 `/admin/notification-templates` routes, so the same checks: a template must render."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +18,7 @@ from api.deps import SessionDep, SettingsDep
 from api.errors import AppError
 from api.notifications import catalogue, template_store
 from api.notifications.models import Channel
-from api.notifications.schemas import PreviewIn, TemplateIn
+from api.notifications.schemas import PreviewIn, TemplateIn, TemplateUpdate
 from api.pages.office import Admin
 from api.pages.problems import Problem
 from api.pages.rendering import redirect, render
@@ -116,3 +118,91 @@ async def add_template(
             request, "office_templates.html", context, status_code=status
         ) from None
     return redirect(request, "/office/templates?saved=1")
+
+
+TemplateId = Annotated[uuid.UUID, Path()]
+EDITABLE = ("subject", "text_body", "html_body", "weight")
+
+
+async def _template_context(
+    session: AsyncSession, template_id: uuid.UUID, **extra: Any
+) -> dict[str, Any]:
+    template = await template_store.get_template_or_raise(session, template_id=template_id)
+    values = {name: str(getattr(template, name) or "") for name in EDITABLE}
+    return {
+        "template": template,
+        "versions": await template_store.template_versions(session, template_id=template.id),
+        "values": values,
+        "errors": {},
+        "preview": None,
+    } | extra
+
+
+def _number(text: str) -> int | str:
+    """A whole number as typed; anything else goes to the rules as it is, to be refused."""
+    return int(text.strip()) if text.strip().isdigit() else text
+
+
+@router.get("/office/templates/{template_id}")
+async def template_page(
+    request: Request, template_id: TemplateId, user: Admin, session: SessionDep
+) -> Response:
+    """One of the admins' templates: its wording to change, whether it is in use, its versions."""
+    context = await _template_context(session, template_id)
+    return render(request, "office_template.html", context)
+
+
+@router.post("/office/templates/{template_id}")
+async def change_template(
+    request: Request,
+    template_id: TemplateId,
+    _form: CheckedForm,
+    user: Admin,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """Preview the changed wording, save it as the template's next version, or switch the
+    template on or off (messages already planned keep the version they had)."""
+    sent = await request.form()
+    template = await template_store.get_template_or_raise(session, template_id=template_id)
+    action = str(sent.get("action", "save"))
+    values = {name: str(sent.get(name, "")) for name in EDITABLE}
+    try:
+        if action in ("switch_off", "switch_on"):
+            changes = TemplateUpdate(active=action == "switch_on")
+        else:
+            changes = TemplateUpdate.model_validate(
+                {
+                    "subject": values["subject"],
+                    "text_body": values["text_body"],
+                    "html_body": values["html_body"] or None,
+                    "weight": _number(values["weight"]),
+                }
+            )
+        if action == "preview":
+            preview = template_store.preview(
+                settings,
+                trigger=template.trigger,
+                channel=template.channel,
+                locale=template.locale,
+                subject=changes.subject,
+                text_body=changes.text_body,
+                html_body=changes.html_body,
+            )
+            context = await _template_context(session, template.id, values=values, preview=preview)
+            return render(request, "office_template.html", context)
+        await template_store.edit_template(
+            session,
+            template_id=template.id,
+            changes=changes.model_dump(exclude_unset=True),
+            actor_id=user.id,
+        )
+    except (ValidationError, AppError) as error:
+        context = await _template_context(
+            session, template.id, values=values, errors=_errors(error)
+        )
+        status = error.status if isinstance(error, AppError) else 422
+        raise FormRejected.render(
+            request, "office_template.html", context, status_code=status
+        ) from None
+    return redirect(request, f"/office/templates/{template.id}?saved=1")

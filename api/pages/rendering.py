@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, negotiate_locale
 from babel.messages.mofile import write_mo
@@ -86,6 +87,17 @@ def page_locale(request: Request, preferred: str | None = None) -> str:
     return found.split("_")[0] if found else DEFAULT_LOCALE
 
 
+def local_input(value: datetime | None, timezone: str) -> str:
+    """A time as a `datetime-local` field shows it, in the event's time zone."""
+    if value is None:
+        return ""
+    try:
+        shown = value.astimezone(ZoneInfo(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        shown = value
+    return shown.strftime("%Y-%m-%dT%H:%M")
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -106,7 +118,7 @@ def _environment() -> Environment:
     def day(value: date | datetime) -> str:
         return format_day(value, _current.get())
 
-    env.filters.update(money=money, moment=moment, day=day)
+    env.filters.update(money=money, moment=moment, day=day, local_input=local_input)
     return env
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import delete
 from api.config import Settings
 from api.main import create_app
 from api.models import metadata
+from api.storage import make_storage
 from tests.api.factories import Api
 
 
@@ -84,6 +85,10 @@ async def serving(app: FastAPI, port: int = 0) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def served(app: FastAPI) -> AsyncIterator[str]:
-    """The test's app served by uvicorn on a loopback port."""
+    """The test's app served by uvicorn on a loopback port; local media are linked where it
+    serves them (the settings' public address is not this port)."""
     async with serving(app) as url:
+        settings = app.state.settings
+        if settings.media_url is None and settings.media_public_url is None:
+            app.state.storage = make_storage(None, settings.media_dir, f"{url}/media")
         yield url

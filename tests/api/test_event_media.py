@@ -123,3 +123,35 @@ async def test_duplicate_gets_its_own_copies_of_the_images(api: Api) -> None:
     await api.client.delete(f"/events/{event['id']}/media/{original['id']}", headers=owner.headers)
     still = await api.client.get(copied[0]["url"].removeprefix(api.settings.public_base_url))
     assert still.status_code == 200
+
+
+async def test_the_owner_orders_the_images_and_the_first_is_shown_first(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    other = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner)
+    ids = []
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        uploaded = await _upload(api, event["id"], owner.headers, photo_with_gps(), name)
+        ids.append(uploaded.json()["id"])
+    path = f"/events/{event['id']}/media/{ids[2]}"
+
+    refused = await api.client.patch(path, headers=other.headers, json={"position": 0})
+    assert refused.status_code == 403, refused.text
+    assert (await api.client.patch(path, json={"position": 0})).status_code == 401
+    wrong = await api.client.patch(path, headers=owner.headers, json={"position": -1})
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["field"] == "body.position"
+
+    moved = await api.client.patch(
+        path, headers=owner.headers, json={"position": 0, "alt_text": "The crowd"}
+    )
+    assert moved.status_code == 200, moved.text
+    assert [m["id"] for m in moved.json()] == [ids[2], ids[0], ids[1]]
+    assert [m["sort_order"] for m in moved.json()] == [0, 1, 2]
+    listed = (await api.client.get(f"/events/{event['id']}/media")).json()
+    assert [m["id"] for m in listed] == [ids[2], ids[0], ids[1]]
+    assert listed[0]["alt_text"] == "The crowd"
+    # Each image whose place or text changed is one outbox row, in the same transaction.
+    assert len(await api.outbox("event_media.updated")) == 3
+    last = await api.client.patch(path, headers=owner.headers, json={"position": 99})
+    assert [m["id"] for m in last.json()] == [ids[0], ids[1], ids[2]]

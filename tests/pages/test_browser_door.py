@@ -19,6 +19,7 @@ from tests.api.factories import Api
 from tests.api.test_door_staff import _grant, _tickets
 from tests.api.test_tickets import _free_event
 from tests.pages.browsing import CHROMIUM, looked_at, needs_chromium, phone, sign_in
+from tests.pages.test_office_templates import FRIENDLY
 
 needs_chromium()
 
@@ -146,44 +147,14 @@ async def test_door_staff_scan_by_camera_and_code_and_meet_a_conflict_after_goin
         await looked_at(page, "door-06-conflict")
         await context.close()
 
-        # The organizer's side: their events with the door's doings, and their team.
-        organizer = await phone(browser)
-        page = await organizer.new_page()
-        await sign_in(page, served, owner.email, owner.password, "/organizer/events")
-        await expect(page.get_by_role("heading", name="My events")).to_be_visible()
-        await expect(page.get_by_text("3 / ")).to_be_visible()
-        await looked_at(page, "office-01-my-events")
-        await page.get_by_role("link", name="Door staff").click()
-        await page.get_by_label("Email").fill("second.door@example.com")
-        await page.get_by_label("Where").select_option(label="Harbour Jazz Night")
-        await page.get_by_role("button", name="Invite").click()
-        await expect(
-            page.get_by_role("button", name="Remove second.door@example.com")
-        ).to_be_visible()
-        await looked_at(page, "office-02-team")
-        await page.get_by_role("link", name="My events").first.click()
-        await page.get_by_role("link", name="Harbour Jazz Night").click()
-        await expect(page.get_by_role("heading", name="Cancel the event")).to_be_visible()
-        await looked_at(page, "office-03-event-editor")
-        await page.get_by_role("link", name="Attendees").click()
-        await page.get_by_label("Name, email or booking reference").fill("bea")
-        await page.keyboard.press("Enter")
-        await expect(page.get_by_text("1 booking", exact=False)).to_be_visible()
-        await looked_at(page, "office-05-attendees")
-        await page.get_by_role("link", name=re.compile(r"^[0-9A-F]{8}$")).first.click()
-        await expect(page.get_by_role("heading", name="History")).to_be_visible()
-        await looked_at(page, "office-06-booking")
-        await page.goto(f"{served}/organizer/money")
-        await expect(page.get_by_role("heading", name="Invoices and credit notes")).to_be_visible()
-        await looked_at(page, "office-07-money")
-        await page.goto(f"{served}/organizer/events/new")
-        await page.get_by_role("button", name="Create the draft").click()
-        await expect(page.locator("#f-title-error")).to_be_visible()
-        await looked_at(page, "office-04-new-event-refused")
-        await organizer.close()
-
         # The admins' office.
-        admin = await api.make_user(role=Role.admin, full_name="Ada Admin")
+        admin = await api.signed_in(Role.admin, full_name="Ada Admin")
+        template = await api.client.post(
+            "/admin/notification-templates",
+            headers=admin.headers,
+            json=FRIENDLY,
+        )
+        assert template.status_code == 201, template.text
         office = await phone(browser)
         page = await office.new_page()
         await sign_in(page, served, admin.email, admin.password, "/office/people")
@@ -198,6 +169,13 @@ async def test_door_staff_scan_by_camera_and_code_and_meet_a_conflict_after_goin
         await page.get_by_role("link", name="email de").first.click()
         await expect(page.get_by_role("heading", name=re.compile("^Preview"))).to_be_visible()
         await looked_at(page, "office-10-templates")
+        await page.get_by_role("link", name="booking_confirmed").click()
+        await page.get_by_label("Text").fill("Dear {{ name }}, welcome.")
+        await page.get_by_role("button", name="Preview").click()
+        await expect(page.get_by_text("Dear Ada Lovelace, welcome.")).to_be_visible()
+        await page.get_by_role("button", name="Switch it off").click()
+        await expect(page.get_by_text("Not in use").first).to_be_visible()
+        await looked_at(page, "office-13-template")
         await office.close()
 
     assert len(await api.outbox("ticket.checked_in")) == 2

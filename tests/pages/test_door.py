@@ -51,12 +51,16 @@ async def test_staff_see_their_doors_and_check_in_by_typed_code(api: Api) -> Non
     staff = await staff_browser(api)
     nothing = await api.client.get("/door")
     assert "You check tickets at no event yet" in nothing.text
+    assert 'id="doors"' not in (await api.client.get("/my/bookings")).text
     refused = await api.client.get(f"/door/{event['id']}")
     assert refused.status_code == 403
 
     await _grant(api, owner, staff.email, event["id"])
     doors = await api.client.get("/door")
     assert f'href="/door/{event["id"]}"' in doors.text
+    # Staff who are attendees find their doors where they find their own bookings.
+    mine = await api.client.get("/my/bookings")
+    assert f'href="/door/{event["id"]}">Check tickets for Harbour Jazz Night' in mine.text
     page = await api.client.get(f"/door/{event['id']}")
     assert page.status_code == 200
     assert re.search(r'id="door-in">0</strong>.*id="door-expected">2</strong>', page.text, re.S)

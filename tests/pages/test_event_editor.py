@@ -166,7 +166,7 @@ async def test_cancelling_says_what_it_refunds_and_needs_a_reason(api: Api) -> N
     )
 
 
-async def test_a_ticket_type_is_changed_and_its_window_kept(api: Api) -> None:
+async def test_a_ticket_type_is_changed_with_its_sales_window(api: Api) -> None:
     owner = await browser_as(api, Role.organizer, "Olu Organizer")
     token = form_token(await api.client.get("/organizer/events/new"))
     made = await api.client.post("/organizer/events/new", data=EVENT | {"csrf_token": token})
@@ -179,6 +179,9 @@ async def test_a_ticket_type_is_changed_and_its_window_kept(api: Api) -> None:
     ]
     editor = await api.client.get(editor_path)
     assert f'id="t-{standing["id"]}-price" name="ticket_price" value="25.00"' in editor.text
+    # The window shows in the event's time zone (Berlin, summer: UTC+2), as it was typed.
+    end_field = f'id="t-{standing["id"]}-end" name="ticket_sales_end" type="datetime-local"'
+    assert f'{end_field} value="2030-06-01T12:00"' in editor.text
     change = {
         "csrf_token": token,
         "ticket_name": "Standing",
@@ -189,6 +192,8 @@ async def test_a_ticket_type_is_changed_and_its_window_kept(api: Api) -> None:
         "ticket_tax_name": "VAT",
         "ticket_tax_rate": "19",
         "ticket_tax_inclusive": "on",
+        "ticket_sales_start": "2030-05-01T09:30",
+        "ticket_sales_end": "2030-05-20T18:00",
     }
     changed = await api.client.post(f"{editor_path}/ticket-types/{standing['id']}", data=change)
     assert changed.status_code == 303, changed.text
@@ -196,7 +201,24 @@ async def test_a_ticket_type_is_changed_and_its_window_kept(api: Api) -> None:
         "ticket_types"
     ]
     assert (after["price_cents"], after["quantity"], after["max_per_order"]) == (2900, 180, 4)
-    assert after["sales_end"] == standing["sales_end"] is not None
+    assert standing["sales_end"].startswith("2030-06-01T10:00")
+    assert after["sales_start"].startswith("2030-05-01T07:30")
+    assert after["sales_end"].startswith("2030-05-20T16:00")
+    reopened = await api.client.post(
+        f"{editor_path}/ticket-types/{standing['id']}", data=change | {"ticket_sales_end": ""}
+    )
+    assert reopened.status_code == 303, reopened.text
+    [cleared] = (await api.client.get(f"/events/{event_id}", headers=owner.headers)).json()[
+        "ticket_types"
+    ]
+    assert cleared["sales_end"] is None
+    assert cleared["sales_start"] == after["sales_start"]
+    backwards = await api.client.post(
+        f"{editor_path}/ticket-types/{standing['id']}",
+        data=change | {"ticket_sales_end": "2030-04-01T09:00"},
+    )
+    assert backwards.status_code == 422
+    assert 'class="alert" role="alert"' in backwards.text
     too_many = await api.client.post(
         f"{editor_path}/ticket-types/{standing['id']}", data=change | {"ticket_quantity": "900"}
     )
@@ -210,8 +232,10 @@ def _photo() -> bytes:
     return out.getvalue()
 
 
-async def test_images_are_added_and_removed_and_the_description_previewed(api: Api) -> None:
-    await browser_as(api, Role.organizer, "Olu Organizer")
+async def test_images_are_added_ordered_and_removed_and_the_description_previewed(
+    api: Api,
+) -> None:
+    owner = await browser_as(api, Role.organizer, "Olu Organizer")
     token = form_token(await api.client.get("/organizer/events/new"))
     made = await api.client.post("/organizer/events/new", data=EVENT | {"csrf_token": token})
     editor_path = made.headers["location"]
@@ -240,8 +264,24 @@ async def test_images_are_added_and_removed_and_the_description_previewed(api: A
     assert added.status_code == 303, added.text
     editor = await api.client.get(editor_path)
     assert 'alt="The pier at dusk"' in editor.text
-    removal = re.search(r'action="(/organizer/events/[^"]+/images/[^"]+/delete)"', editor.text)
-    assert removal is not None
-    removed = await api.client.post(removal.group(1), data={"csrf_token": token})
+    second = await api.client.post(
+        f"{editor_path}/images",
+        data={"csrf_token": token, "alt_text": "The crowd"},
+        files={"image": ("crowd.png", _photo(), "image/png")},
+    )
+    assert second.status_code == 303, second.text
+    editor = await api.client.get(editor_path)
+    assert editor.text.index('alt="The pier at dusk"') < editor.text.index('alt="The crowd"')
+    # The first image can only move later: the first move form is the pier's.
+    later = re.findall(r'action="(/organizer/events/[^"]+/images/[^"]+/move)"', editor.text)[0]
+    moved = await api.client.post(later, data={"csrf_token": token, "position": "1"})
+    assert moved.status_code == 303, moved.text
+    editor = await api.client.get(editor_path)
+    assert editor.text.index('alt="The crowd"') < editor.text.index('alt="The pier at dusk"')
+    event_id = editor_path.rsplit("/", 1)[1]
+    shown = (await api.client.get(f"/events/{event_id}/media", headers=owner.headers)).json()
+    assert [m["alt_text"] for m in shown] == ["The crowd", "The pier at dusk"]
+    removal = re.findall(r'action="(/organizer/events/[^"]+/images/[^"]+/delete)"', editor.text)[1]
+    removed = await api.client.post(removal, data={"csrf_token": token})
     assert removed.status_code == 303
     assert 'alt="The pier at dusk"' not in (await api.client.get(editor_path)).text
