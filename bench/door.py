@@ -2,16 +2,28 @@
 
 One event whose check-in is open, with enough tickets that no run scans one twice; a member of
 door staff (a grant, not the organizer) signed in; wrk drives `POST /events/{id}/check-ins`,
-each request a different ticket's QR payload with its own scan id, at 16 connections (a crowd
-of doors) and at 1 (one phone, which must manage 10 scans a second). Afterwards the database
-must hold exactly one check-in per admitted ticket and one decided scan per request answered.
+each request a different ticket's QR payload with its own scan id (the tickets in a shuffled
+order: a crowd at sixteen doors, not one order's four tickets at four doors at once):
+
+- 16 doors scanning as fast as the server answers (closed loop: the server's capacity);
+- 16 doors each scanning the next person 100 ms after the answer (about ten scans a second a
+  door, the rate the issue asks of one phone; latency leaves the wait out);
+- one phone as fast as it can;
+- the floor, in the same run: bare FastAPI doing the door's writes (the ticket admitted, the
+  scan kept, the outbox row) with none of our session check, rules or names
+  (`bench/baseline.py`), at 16 doors.
+
+Afterwards the database must hold exactly one check-in per admitted ticket and one decided scan
+per request answered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import random
 import secrets
+import statistics
 import tempfile
 import uuid
 from datetime import timedelta
@@ -36,8 +48,9 @@ STAFF = "attendee@tessera.example.com"
 PER_BOOKING = 4  # seats of an order, as people book them
 
 
-async def _prepare(url: str, settings: Settings, count: int) -> tuple[str, list[str]]:
-    """The event, door staff granted it, and `count` tickets; their QR payloads."""
+async def _prepare(url: str, settings: Settings, count: int) -> tuple[str, str, list[str]]:
+    """The event, door staff granted it, and `count` tickets; the staff member's id and the
+    tickets' QR payloads, shuffled."""
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     await seed_users(sessions, settings, count=0)
@@ -107,10 +120,14 @@ async def _prepare(url: str, settings: Settings, count: int) -> tuple[str, list[
             for at in range(0, len(rows), 5_000):
                 await session.execute(insert(model), rows[at : at + 5_000])
         payloads = [tickets.qr_payload(settings, Ticket(code=row["code"])) for row in issued]
+        staff = await users.get_by_email(session, email=STAFF)
+        assert staff is not None
+        staff_id = str(staff.id)
         await session.commit()
         event_id = str(event.id)
     await engine.dispose()
-    return event_id, payloads
+    random.Random(7).shuffle(payloads)  # noqa: S311 - a repeatable order, not a secret
+    return event_id, staff_id, payloads
 
 
 async def _settled(url: str, event_id: str) -> tuple[int, int]:
@@ -136,42 +153,59 @@ async def _settled(url: str, event_id: str) -> tuple[int, int]:
 def run(*, db: str, runs: int, seconds: int, concurrency: int) -> dict[str, Any]:
     """`concurrency` is the crowd of doors (16 by the target); one phone is measured too."""
     doors = concurrency if concurrency != 32 else 16  # the command's default is the pages' 32
-    per_run = 2_500 * seconds
+    per_phase = 1_500 * seconds
+    phases = {  # name: (server, connections, pace)
+        f"{doors} doors": ("ours", doors, None),
+        f"{doors} doors, next scan 100 ms after the answer": ("ours", doors, 100),
+        "one phone": ("ours", 1, None),
+        f"floor: bare FastAPI, the door's writes, {doors} doors": ("floor", doors, None),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         url, cleanup = scratch_database(db, Path(tmp))
         try:
             upgrade(url)
             settings = Settings(database_url=url)
-            event_id, payloads = asyncio.run(_prepare(url, settings, per_run * runs * 2))
+            event_id, staff_id, payloads = asyncio.run(
+                _prepare(url, settings, per_phase * runs * len(phases))
+            )
             env = {"TESSERA_DATABASE_URL": url, "TESSERA_LOG_LEVEL": "WARNING"}
             path = f"/events/{event_id}/check-ins"
-            loads: dict[str, list[Any]] = {f"{doors} doors": [], "one phone": []}
-            with served("api.main:app", env) as base:
+            loads: dict[str, list[Any]] = {name: [] for name in phases}
+            with served("api.main:app", env) as ours, served("bench.baseline:app", env) as floor:
                 login = httpx.post(
-                    f"{base}/auth/login", json={"email": STAFF, "password": DEMO_PASSWORD}
+                    f"{ours}/auth/login", json={"email": STAFF, "password": DEMO_PASSWORD}
                 )
                 headers = {
                     "Content-Type": "application/json",
                     "Authorization": f"Bearer {login.json()['access_token']}",
                 }
-                batches = iter(payloads[i : i + per_run] for i in range(0, len(payloads), per_run))
+                batches = iter(
+                    payloads[i : i + per_phase] for i in range(0, len(payloads), per_phase)
+                )
+                bases = {"ours": ours, "floor": floor}
                 for _ in range(runs):
-                    for name, connections in ((f"{doors} doors", doors), ("one phone", 1)):
+                    for name, (server, connections, pace) in phases.items():
                         bodies = [
                             json.dumps(
-                                {"payload": p, "scan_id": str(uuid.uuid4()), "device": "Door"}
+                                {
+                                    "payload": p,
+                                    "scan_id": str(uuid.uuid4()),
+                                    "device": "Door",
+                                }
+                                | ({"staff_id": staff_id} if server == "floor" else {})
                             )
                             for p in next(batches)
                         ]
                         loads[name].append(
                             wrk_load(
-                                base,
+                                bases[server],
                                 path,
                                 method="POST",
                                 headers=headers,
                                 bodies=bodies,
                                 seconds=seconds,
                                 connections=connections,
+                                pace_ms=pace,
                             )
                         )
             checked, scans = asyncio.run(_settled(url, event_id))
@@ -180,11 +214,17 @@ def run(*, db: str, runs: int, seconds: int, concurrency: int) -> dict[str, Any]
                 asyncio.run(cleanup())
     results = [summarise(name, found).as_dict() for name, found in loads.items()]
     answered = sum(r.requests for found in loads.values() for r in found)
+    crowd, floor_rates = loads[f"{doors} doors"], loads[list(phases)[-1]]
     return {
         "bench": "door",
         "db": db,
         "runs": runs,
         "results": results,
+        "crowd_vs_floor": round(
+            statistics.median(r.rate for r in crowd)
+            / statistics.median(r.rate for r in floor_rates),
+            2,
+        ),
         "tickets_checked_in": checked,
         "scans_decided": scans,
         "answered": answered,

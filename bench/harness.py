@@ -220,9 +220,12 @@ def wrk_load(
     headers: dict[str, str] | None = None,
     body: str | None = None,
     bodies: list[str] | None = None,
+    pace_ms: int | None = None,
 ) -> LoadResult:
     """Drive the server with wrk (one thread, so it leaves the server its cores); stops by itself.
-    With `bodies` (one line each), each request sends the next of them, in turn.
+    With `bodies` (one line each), each request sends the next of them, in turn. With `pace_ms`,
+    each connection waits that long after an answer before its next request (a door phone's
+    next person), and latencies leave the wait out.
 
     Only the summary is kept: the latency list holds the median and p95 wrk computed.
     """
@@ -243,6 +246,8 @@ def wrk_load(
             lines.write("\n".join(bodies) + "\n")
             lines.flush()
             script += _WRK_BODIES.replace("BODIES", lines.name)
+        if pace_ms is not None:
+            script += f"delay = function() return {int(pace_ms)} end\n"
         lua.write(script)
         lua.flush()
         out = subprocess.run(  # noqa: S603 - fixed arguments

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.bookings import tickets
 from api.bookings.errors import CheckInClosed, CheckInNotOpen
-from api.bookings.models import Booking, Ticket
+from api.bookings.models import Booking
 from api.config import Settings
 from api.db import utcnow
 from api.users import service as users_service
@@ -37,9 +37,8 @@ async def check_in(
     at: datetime | None = None,
 ) -> tickets.CheckIn:
     """Admit a ticket at the door, inside the event's check-in window as of `at` (when it was
-    scanned; now unless a device scanned it offline), else leave it as it is. The ticket's
-    booking is locked first, as `cancel` does, so a scan and a cancellation racing each other
-    never both succeed."""
+    scanned; now unless a device scanned it offline), else leave it as it is (`tickets.check_in`
+    locks the ticket's booking as `cancel` does)."""
     code = tickets.code_from_payload(settings, payload)
     when = at or utcnow()
     opens, closes = check_in_window(event)
@@ -47,11 +46,6 @@ async def check_in(
         raise CheckInNotOpen(f"Check-in for this event opens at {opens.isoformat()}.")
     if when > closes:
         raise CheckInClosed(f"Check-in for this event closed at {closes.isoformat()}.")
-    booking_id = await session.scalar(select(Ticket.booking_id).where(Ticket.code == code))
-    if booking_id is not None:
-        await session.execute(
-            select(Booking.id).where(Booking.id == booking_id).with_for_update(key_share=True)
-        )
     return await tickets.check_in(session, event_id=event.id, code=code, staff=staff, at=when)
 
 
@@ -73,7 +67,7 @@ async def door_answer(
     type's, and who scanned it first (on a repeat scan)."""
     ticket = result.ticket
     names = {t.id: t.name for t in event.ticket_types}
-    holder = ticket.attendee_name
+    holder = ticket.attendee_name or result.buyer_name
     if not holder:
         buyer_id = await session.scalar(
             select(Booking.user_id).where(Booking.id == ticket.booking_id)

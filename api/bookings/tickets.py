@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 import segno
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from api import outbox, pdf
 from api.bookings.models import Booking, Ticket, TicketStatus
 from api.config import Settings
 from api.errors import Conflict, NotFound, Unprocessable
 from api.formatting import format_moment, format_money
+from api.users import service as users_service
 
 if TYPE_CHECKING:
     from api.users import User
@@ -117,33 +119,59 @@ class CheckIn:
     ticket: Ticket
     first_checked_in_at: datetime
     already_checked_in: bool
+    buyer_name: str | None = None  # the booking's buyer, read with the ticket
 
 
 async def check_in(
     session: AsyncSession, *, event_id: uuid.UUID, code: str, staff: User, at: datetime
 ) -> CheckIn:
     """Admit a ticket once (as of `at`, when it was scanned); a repeat scan is answered with
-    when it was first scanned."""
-    ticket = await session.scalar(select(Ticket).where(Ticket.code == code))
-    if ticket is None:
+    when it was first scanned.
+
+    One statement reads the ticket with its buyer's name and locks its booking, as `cancel`
+    locks it, so a scan and a cancellation racing each other never both succeed; the admission
+    itself is a conditional update, so two doors scanning the same ticket admit it once."""
+    found = (
+        await session.execute(
+            select(Ticket, users_service.public_name_of(Booking.user_id))
+            .join(Booking, Booking.id == Ticket.booking_id)
+            .where(Ticket.code == code)
+            .with_for_update(key_share=True, of=Booking)
+        )
+    ).one_or_none()
+    if found is None:
         raise TicketUnknown("No such ticket.", field="payload")
+    ticket, buyer_name = found
     if ticket.event_id != event_id:
         raise TicketWrongEvent("This ticket is for another event.", field="payload")
+    first = False
+    if ticket.status == TicketStatus.valid and ticket.checked_in_at is None:
+        admitted = await session.execute(
+            update(Ticket)
+            .where(
+                Ticket.id == ticket.id,
+                Ticket.checked_in_at.is_(None),
+                Ticket.status == TicketStatus.valid,
+            )
+            .values(checked_in_at=at, checked_in_by=staff.id)
+            .execution_options(synchronize_session=False)
+        )
+        first = admitted.rowcount == 1  # type: ignore[attr-defined]
+        if first:
+            set_committed_value(ticket, "checked_in_at", at)
+            set_committed_value(ticket, "checked_in_by", staff.id)
+        else:  # another door (or a cancellation) changed it since it was read
+            await session.refresh(ticket)
     if ticket.status != TicketStatus.valid:
         raise TicketVoid("This ticket was cancelled.", field="payload")
-    admitted = await session.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.checked_in_at.is_(None))
-        .values(checked_in_at=at, checked_in_by=staff.id)
-        .execution_options(synchronize_session=False)
-    )
-    await session.refresh(ticket)
-    first = admitted.rowcount == 1  # type: ignore[attr-defined]
     if first:
         await outbox.record(session, "ticket.checked_in", ticket)
     assert ticket.checked_in_at is not None
     return CheckIn(
-        ticket=ticket, first_checked_in_at=ticket.checked_in_at, already_checked_in=not first
+        ticket=ticket,
+        first_checked_in_at=ticket.checked_in_at,
+        already_checked_in=not first,
+        buyer_name=buyer_name,
     )
 
 

@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from api import audit, outbox
 from api.db import utcnow
@@ -180,6 +181,15 @@ def _matches(q: str) -> ColumnElement[bool]:
         func.lower(User.full_name).like(pattern, escape="\\"),
         func.lower(User.display_name).like(pattern, escape="\\"),
     )
+
+
+def public_name_of(
+    user_id: ColumnElement[uuid.UUID] | InstrumentedAttribute[uuid.UUID],
+) -> ScalarSelect[str]:
+    """The public name (the display name, else the full name) of the user `user_id` names, to
+    select beside another domain's rows in the same statement."""
+    name = func.coalesce(func.nullif(User.display_name, ""), User.full_name)
+    return select(name).where(User.id == user_id).scalar_subquery()
 
 
 def ids_matching(q: str) -> Select[uuid.UUID]:

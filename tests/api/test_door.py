@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy
 
 from api.db import utcnow
 from api.users.models import Role
@@ -144,3 +145,43 @@ async def test_the_offline_list_holds_hashes_for_staff_only(api: Api) -> None:
         json={"scans": [_scan(ticket, "Door X")]},
     )
     assert batch.status_code == 403
+
+
+async def test_a_scan_keeps_to_its_statement_budget(api: Api) -> None:
+    """The door's hot path, counted (the benchmark measures its speed; this catches a statement
+    added by accident): a first scan by door staff is the session check, the event, the grant,
+    the scan's claim, the ticket read with its booking's lock and buyer, its admission, the
+    scan's outcome and the outbox row; a repeat scan needs no admission, no outbox row, but who
+    scanned it first and on which device."""
+    owner = await api.signed_in(Role.organizer)
+    event = await _free_event(api, owner)
+    ticket, _other = await _tickets(api, event, 2)
+    staff = await api.signed_in(full_name="Sam Door")
+    granted = await api.client.post(
+        "/staff-grants", headers=owner.headers, json={"email": staff.email, "event_id": event["id"]}
+    )
+    assert granted.status_code == 201, granted.text
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        if not str(args[2]).startswith("BEGIN"):  # SQLite's own BEGIN IMMEDIATE
+            statements.append(str(args[2]))
+
+    engine = api.app.state.engine.sync_engine
+    door = f"/events/{event['id']}/check-ins"
+    sqlalchemy.event.listen(engine, "before_cursor_execute", count)
+    try:
+        first = await api.client.post(
+            door, headers=staff.headers, json={"payload": ticket["qr_payload"]}
+        )
+        first_count = len(statements)
+        statements.clear()
+        again = await api.client.post(
+            door, headers=staff.headers, json={"payload": ticket["qr_payload"]}
+        )
+    finally:
+        sqlalchemy.event.remove(engine, "before_cursor_execute", count)
+    assert first.json()["outcome"] == "admitted"
+    assert again.json()["outcome"] == "already"
+    assert first_count <= 8, statements
+    assert len(statements) <= 10, statements

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, FilePayload, Page, expect
 
 from api.users.models import Role
 from tests.api.factories import Api
@@ -76,7 +76,7 @@ async def test_an_organizer_runs_an_event_from_the_pages_to_the_door(
     await _add_ticket_type(page, "Standing", "25.00", "50")
     await _add_ticket_type(page, "Balcony", "40.00", "20")
     await page.locator("#f-image").set_input_files(
-        files=[{"name": "lanterns.png", "mimeType": "image/png", "buffer": _poster()}]
+        files=FilePayload(name="lanterns.png", mimeType="image/png", buffer=_poster())
     )
     await page.get_by_label("What it shows (for screen readers)").fill("Lanterns on the river")
     await page.get_by_role("button", name="Add the image").click()
