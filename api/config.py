@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     # How long a statement waits for a lock (a row on PostgreSQL, the write lock on SQLite)
     # before the request is answered 503 with Retry-After.
     database_lock_timeout_ms: int = Field(default=5000, ge=50, le=60_000)
+    # How many requests one process works on at once; the next wait in arrival order, and one
+    # that waited `admission_max_wait_ms` is answered 503 with Retry-After (api/admission.py).
+    admission_max_in_flight: int = Field(default=8, ge=1)
+    admission_max_wait_ms: int = Field(default=500, ge=0, le=30_000)
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     public_base_url: str = "http://127.0.0.1:8000"
 

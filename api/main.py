@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api import health, openapi, pages
 from api.admin.router import router as admin_router
+from api.admission import Admission, Gate
 from api.auth.dependencies import optional_user
 from api.auth.oauth_router import router as oauth_router
 from api.auth.passwords import PasswordCheck
@@ -168,6 +169,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount(
             "/media", StaticFiles(directory=settings.media_dir, check_dir=False), name="media"
         )
+    # Innermost: pages served from the shared cache are never held back by admission.
+    app.state.admission = Gate(
+        max_in_flight=settings.admission_max_in_flight,
+        max_wait=settings.admission_max_wait_ms / 1000,
+        key=settings.derived_key("queue-place"),
+    )
+    app.add_middleware(Admission, gate=app.state.admission)
     # Added first, so it runs inside the request context (hits are counted and logged).
     app.add_middleware(pages.SharedPageCache, seconds=settings.page_cache_seconds)
     app.state.signed_in_pages = pages.SignedInPages(settings.page_cache_seconds)

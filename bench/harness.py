@@ -64,9 +64,12 @@ def scratch_database(kind: str, workdir: Path) -> tuple[str, Any]:
 
 
 @contextmanager
-def served(app: str, env: dict[str, str], *, workers: int = 2) -> Iterator[str]:
+def served(
+    app: str, env: dict[str, str], *, workers: int = 2, tree: Path | None = None
+) -> Iterator[str]:
     """Run `workers` uvicorn processes of `app` on one loopback port until the block ends;
-    yields the base URL.
+    yields the base URL. With `tree` (a checkout of another commit, `other_commit`), the
+    processes run that tree's code.
 
     Each process gets its own listening socket on the port (SO_REUSEPORT), so the kernel spreads
     connections over them. With `uvicorn --workers N` the processes share one socket, and the
@@ -78,8 +81,8 @@ def served(app: str, env: dict[str, str], *, workers: int = 2) -> Iterator[str]:
     processes = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "bench.serve", app, str(sock.fileno())],
-            cwd=ROOT,
-            env={**os.environ, **env},
+            cwd=tree or ROOT,
+            env={**os.environ, **env} | ({"PYTHONPATH": str(tree)} if tree else {}),
             pass_fds=(sock.fileno(),),
         )
         for sock in sockets
@@ -107,6 +110,25 @@ def served(app: str, env: dict[str, str], *, workers: int = 2) -> Iterator[str]:
             process.wait(timeout=30)
 
 
+@contextmanager
+def other_commit(rev: str) -> Iterator[Path]:
+    """A checkout of commit `rev` beside this one (a git worktree, removed afterwards), to serve
+    as the baseline of a benchmark in the same run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "baseline"
+        subprocess.run(  # noqa: S603 - fixed arguments
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(tree), rev],  # noqa: S607
+            check=True,
+        )
+        try:
+            yield tree
+        finally:
+            subprocess.run(  # noqa: S603 - fixed arguments
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],  # noqa: S607
+                check=False,
+            )
+
+
 @dataclass
 class LoadResult:
     requests: int
@@ -114,6 +136,8 @@ class LoadResult:
     latencies_ms: list[float] = field(repr=False)
     statuses: dict[int, int]
     p95_ms: float | None = None
+    max_ms: float | None = None
+    without_retry_after: int = 0  # 429 and 503 answers that did not say when to come back
 
     @property
     def rate(self) -> float:
@@ -192,10 +216,31 @@ wrk.method = "{method}"
 wrk.body = {body}
 {headers}
 done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %.3f %.3f %d %d %.3f\\n", summary.requests,
+  io.write(string.format("RESULT %d %d %.3f %.3f %d %d %.3f %.3f\\n", summary.requests,
     summary.duration, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
     summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.timeout, latency:percentile(99) / 1000))
+    + summary.errors.timeout, latency:percentile(99) / 1000, latency.max / 1000))
+  for _, thread in ipairs(threads) do
+    local counts = thread:get("counts")
+    if counts then
+      for status, count in pairs(counts) do
+        io.write(string.format("STATUS %s %d\\n", status, count))
+      end
+    end
+  end
+end
+threads = {{}}
+setup = function(thread) table.insert(threads, thread) end
+"""
+
+# Counts answers by status, and the 429 and 503 answers without Retry-After (as "bare").
+_WRK_STATUSES = """
+counts = {}
+response = function(status, headers, body)
+  local key = tostring(status)
+  if (status == 429 or status == 503) and headers["Retry-After"] == nil
+    and headers["retry-after"] == nil then key = key .. "-bare" end
+  counts[key] = (counts[key] or 0) + 1
 end
 """
 
@@ -206,6 +251,24 @@ for line in io.lines("BODIES") do count = count + 1; bodies[count] = line end
 request = function()
   at = at % count + 1
   return wrk.format(nil, nil, nil, bodies[at])
+end
+"""
+
+# Each request sends the next line's headers and body: the file's first line names the headers,
+# each further line holds their values and then the body, separated by tabs.
+_WRK_REQUESTS = """
+local names, rows, count, at = nil, {}, 0, 0
+for line in io.lines("REQUESTS") do
+  local fields = {}
+  for field in string.gmatch(line, "[^\\t]+") do fields[#fields + 1] = field end
+  if names == nil then names = fields else count = count + 1; rows[count] = fields end
+end
+request = function()
+  at = at % count + 1
+  local row, headers = rows[at], {}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  for i, name in ipairs(names) do headers[name] = row[i] end
+  return wrk.format(nil, nil, headers, row[#names + 1])
 end
 """
 
@@ -221,11 +284,15 @@ def wrk_load(
     body: str | None = None,
     bodies: list[str] | None = None,
     pace_ms: int | None = None,
+    requests: tuple[list[str], list[list[str]]] | None = None,
+    count_statuses: bool = False,
 ) -> LoadResult:
     """Drive the server with wrk (one thread, so it leaves the server its cores); stops by itself.
     With `bodies` (one line each), each request sends the next of them, in turn. With `pace_ms`,
     each connection waits that long after an answer before its next request (a door phone's
-    next person), and latencies leave the wait out.
+    next person), and latencies leave the wait out. With `requests` (header names, then rows of
+    their values and a body), each request sends the next row, in turn. With `count_statuses`,
+    answers are counted by status (slower for wrk: it reads every answer's headers).
 
     Only the summary is kept: the latency list holds the median and p95 wrk computed.
     """
@@ -246,6 +313,13 @@ def wrk_load(
             lines.write("\n".join(bodies) + "\n")
             lines.flush()
             script += _WRK_BODIES.replace("BODIES", lines.name)
+        if requests:
+            names, rows = requests
+            lines.write("\n".join("\t".join(row) for row in [names, *rows]) + "\n")
+            lines.flush()
+            script += _WRK_REQUESTS.replace("REQUESTS", lines.name)
+        if count_statuses:
+            script += _WRK_STATUSES
         if pace_ms is not None:
             script += f"delay = function() return {int(pace_ms)} end\n"
         lua.write(script)
@@ -267,12 +341,23 @@ def wrk_load(
             check=True,
         ).stdout
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
-    count, duration_us, p50, p95, bad_status, socket_errors, p99 = line.split()[1:]
+    count, duration_us, p50, p95, bad_status, socket_errors, p99, longest = line.split()[1:]
     ok = int(count) - int(bad_status) - int(socket_errors)
+    statuses = {200: ok, 0: int(bad_status) + int(socket_errors)}
+    bare = 0
+    if count_statuses:
+        statuses = {0: int(socket_errors)}
+        for status_line in (x for x in out.splitlines() if x.startswith("STATUS ")):
+            key, found = status_line.split()[1:]
+            code = int(key.removesuffix("-bare"))
+            statuses[code] = statuses.get(code, 0) + int(found)
+            bare += int(found) if key.endswith("-bare") else 0
     return LoadResult(
         requests=int(count),
         seconds=int(duration_us) / 1e6,
         latencies_ms=[float(p50), float(p95), float(p99)],
-        statuses={200: ok, 0: int(bad_status) + int(socket_errors)},
+        statuses=statuses,
         p95_ms=float(p95),
+        max_ms=float(longest),
+        without_retry_after=bare,
     )

@@ -243,6 +243,10 @@ def bench(
         int, typer.Option(min=1, help="freshness: the outbox sensor's interval in seconds")
     ] = 15,
     events: Annotated[int, typer.Option(min=1, help="search: synthetic events indexed")] = 100_000,
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="flash-sale: also serve this commit's app beside, as the baseline"),
+    ] = None,
 ) -> None:
     """Run a benchmark from bench/ (see docs/benchmarks.md)."""
     import json
@@ -253,7 +257,7 @@ def bench(
     benchmarks: dict[str, Callable[..., dict[str, Any]]] = {
         "auth": auth.run,
         "door": door.run,
-        "flash-sale": flash_sale.run,
+        "flash-sale": partial(flash_sale.run, baseline=baseline),
         "pages": pages.run,
         "pipeline-build": partial(pipeline_build.run, bookings=bookings),
         "freshness": partial(freshness.run, interval=interval),
@@ -273,7 +277,13 @@ def bench(
             f"p95 {row['p95_ms_median']} ms, statuses {row['statuses']}"
         )
     for key, value in result.items():
-        if key not in ("results", "bench", "db", "runs", "concurrency"):
+        if key in ("results", "bench", "db", "runs", "concurrency"):
+            continue
+        if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+            typer.echo(f"  {key}:")
+            for inner, found in value.items():
+                typer.echo(f"    {inner}: {found}")
+        else:
             typer.echo(f"  {key}: {value}")
 
 

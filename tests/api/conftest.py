@@ -35,6 +35,9 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "log_json": False,
         "log_level": "WARNING",
         "page_cache_seconds": 0,  # tests/pages/test_page_cache.py turns it on
+        # Concurrency tests send dozens of requests at once to test a rule, not admission:
+        # they queue as in production but are never turned away (tests/api/test_admission.py).
+        "admission_max_wait_ms": 30_000,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
