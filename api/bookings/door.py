@@ -214,16 +214,17 @@ class Counters:
 
 
 async def counters(session: AsyncSession, *, event: Event) -> Counters:
+    """The event's counters, in one statement (the door's phones ask after every scan)."""
+    conflicts = (
+        select(func.count(CheckInScan.id))
+        .where(CheckInScan.event_id == event.id, CheckInScan.outcome == ScanOutcome.conflict)
+        .scalar_subquery()
+    )
     found = (
         await session.execute(
-            select(func.count(Ticket.id), func.count(Ticket.checked_in_at)).where(
+            select(func.count(Ticket.id), func.count(Ticket.checked_in_at), conflicts).where(
                 Ticket.event_id == event.id, Ticket.status == TicketStatus.valid
             )
         )
     ).one()
-    conflicts = await session.scalar(
-        select(func.count(CheckInScan.id)).where(
-            CheckInScan.event_id == event.id, CheckInScan.outcome == ScanOutcome.conflict
-        )
-    )
-    return Counters(int(found[0]), int(found[1]), int(conflicts or 0))
+    return Counters(int(found[0]), int(found[1]), int(found[2] or 0))

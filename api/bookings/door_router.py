@@ -70,7 +70,7 @@ async def check_in(
 
     Only inside the event's check-in window: from `checkin_opens_minutes_before` its start
     until its end (409 `ticket.checkin_not_open` / `ticket.checkin_closed` outside it)."""
-    decision = await workflows.check_in_ticket(
+    _event, decision = await workflows.check_in_ticket(
         session, settings, event_id=eventId, scan=_scan(body), staff=staff
     )
     if decision.answer is None:
@@ -90,7 +90,7 @@ async def check_in_offline(
     once: the batch sent again gets the same answers. A ticket another door admitted first is a
     `conflict` (someone was let in twice: look at the two scans); a scan that is no valid ticket
     of this event is `refused` with the error code the online scan would have had."""
-    decisions = await workflows.check_in_offline(
+    _event, decisions = await workflows.check_in_offline(
         session,
         settings,
         event_id=eventId,

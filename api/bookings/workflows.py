@@ -57,15 +57,16 @@ async def check_in_ticket(
     event_id: uuid.UUID,
     scan: door.Scan,
     staff: User,
-) -> door.Decision:
+) -> tuple[Event, door.Decision]:
     """Scan a ticket at the door of an event the staff member works (its organizer, an admin,
-    or door staff granted it): decided once under the scan's id."""
+    or door staff granted it): decided once under the scan's id. Returns the event too, for
+    callers that show the answer in its time zone or its counters."""
     event = await events_service.get_staffed_or_raise(session, event_id=event_id, actor=staff)
     decision = await door.decide(
         session, settings, event=event, staff=staff, scan=scan, offline=False
     )
     await session.commit()
-    return decision
+    return event, decision
 
 
 async def check_in_offline(
@@ -75,10 +76,11 @@ async def check_in_offline(
     event_id: uuid.UUID,
     scans: list[door.Scan],
     staff: User,
-) -> list[door.Decision]:
+) -> tuple[Event, list[door.Decision]]:
     """The scans a door device made while offline, in the order it made them, each decided
     once (the batch sent again gets the same answers) and committed on its own, so two doors'
-    batches naming the same tickets in other orders never wait on each other."""
+    batches naming the same tickets in other orders never wait on each other. Returns the event
+    too."""
     event = await events_service.get_staffed_or_raise(session, event_id=event_id, actor=staff)
     decisions = []
     for scan in scans:
@@ -86,4 +88,4 @@ async def check_in_offline(
             await door.decide(session, settings, event=event, staff=staff, scan=scan, offline=True)
         )
         await session.commit()
-    return decisions
+    return event, decisions

@@ -93,10 +93,9 @@ async def door_scan(
 ) -> Response:
     """The typed code, without the script: the page again with the answer on it."""
     scan = door.Scan(uuid.uuid4(), code, device=device.strip() or None)
-    decision = await workflows.check_in_ticket(
+    event, decision = await workflows.check_in_ticket(
         session, settings, event_id=event_id, scan=scan, staff=user
     )
-    event = await events_service.get_staffed_or_raise(session, event_id=event_id, actor=user)
     answer = _answer(request, event, decision)
     status = decision.refused().status if decision.outcome == ScanOutcome.refused else 200
     return render(
@@ -126,10 +125,9 @@ async def door_scan_json(
 ) -> dict[str, Any]:
     """One scan from door.js, online: the answer in the page's language, and the counters."""
     scan = door.Scan(body.scan_id, body.payload, body.scanned_at, body.device)
-    decision = await workflows.check_in_ticket(
+    event, decision = await workflows.check_in_ticket(
         session, settings, event_id=event_id, scan=scan, staff=user
     )
-    event = await events_service.get_staffed_or_raise(session, event_id=event_id, actor=user)
     counters = await door.counters(session, event=event)
     return _answer(request, event, decision) | {"counters": vars(counters)}
 
@@ -144,14 +142,13 @@ async def door_offline_json(
     settings: SettingsDep,
 ) -> dict[str, Any]:
     """The scans door.js kept while offline, decided once each (sent again: the same answers)."""
-    decisions = await workflows.check_in_offline(
+    event, decisions = await workflows.check_in_offline(
         session,
         settings,
         event_id=event_id,
         scans=[door.Scan(s.scan_id, s.payload, s.scanned_at, s.device) for s in body.scans],
         staff=user,
     )
-    event = await events_service.get_staffed_or_raise(session, event_id=event_id, actor=user)
     results = [{"scan_id": str(d.scan_id)} | _answer(request, event, d) for d in decisions]
     return {"results": results, "counters": vars(await door.counters(session, event=event))}
 

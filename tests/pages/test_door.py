@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy
 
 from api.db import utcnow
 from api.users.models import Role
@@ -105,9 +106,22 @@ async def test_the_scanner_script_needs_the_pages_token_and_gets_json(api: Api) 
     assert no_token.status_code == 403
     assert no_token.json()["code"] == "page.form_expired"
     headers = {"X-CSRF-Token": token.group(1)}
-    answer = await api.client.post(f"/door/{event['id']}/scan.json", json=scan, headers=headers)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        if not str(args[2]).startswith("BEGIN"):  # SQLite's own BEGIN IMMEDIATE
+            statements.append(str(args[2]))
+
+    engine = api.app.state.engine.sync_engine
+    sqlalchemy.event.listen(engine, "before_cursor_execute", count)
+    try:
+        answer = await api.client.post(f"/door/{event['id']}/scan.json", json=scan, headers=headers)
+    finally:
+        sqlalchemy.event.remove(engine, "before_cursor_execute", count)
     assert answer.status_code == 200, answer.text
     assert answer.json()["outcome"] == "admitted"
+    # The phone's scan: the API's eight statements and the counters, nothing read twice.
+    assert len(statements) <= 9, statements
     assert answer.json()["counters"] == {"expected": 2, "checked_in": 1, "conflicts": 0}
 
     listed = await api.client.get(f"/door/{event['id']}/list.json")
