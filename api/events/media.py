@@ -120,20 +120,19 @@ async def arrange(
     """Move an image to `position` among the event's images (0 shows it first; past the end,
     last) and/or change what it shows for screen readers; the others keep their order."""
     media = await get_or_raise(session, event=event, media_id=media_id)
+    changed = []
     if alt_text is not None:
         media.alt_text = alt_text.strip() or None
-    changed = {media.id} if alt_text is not None else set()
+        changed.append(media)
     if position is not None:
         images = [m for m in await list_media(session, event=event) if m.id != media.id]
         images.insert(max(0, min(position, len(images))), media)
         for order, image in enumerate(images):
             if image.sort_order != order:
                 image.sort_order = order
-                changed.add(image.id)
-    await session.flush()
-    for image in await list_media(session, event=event):
-        if image.id in changed:
-            await outbox.record(session, "event_media.updated", image)
+                changed += [] if image in changed else [image]
+    for image in sorted(changed, key=lambda m: m.sort_order):
+        await outbox.record(session, "event_media.updated", image)  # flushes first
     return media
 
 

@@ -19,6 +19,7 @@ from api.errors import AppError
 from api.notifications import catalogue, template_store
 from api.notifications.models import Channel
 from api.notifications.schemas import PreviewIn, TemplateIn, TemplateUpdate
+from api.pages.account import field_errors
 from api.pages.office import Admin
 from api.pages.problems import Problem
 from api.pages.rendering import redirect, render
@@ -60,7 +61,7 @@ async def templates(
             )
             preview = template_store.preview(settings, **asked.model_dump())
         except (ValidationError, AppError) as error:
-            errors = _errors(error)
+            errors = field_errors(error)
     context = await _context(
         session,
         preview=preview,
@@ -69,17 +70,6 @@ async def templates(
         values={"trigger": trigger, "channel": channel, "locale": locale, "variant": "default"},
     )
     return render(request, "office_templates.html", context)
-
-
-def _errors(error: ValidationError | AppError) -> dict[str, Problem]:
-    if isinstance(error, AppError):
-        return {(error.field or "form").removeprefix("body."): Problem.of(error)}
-    return {
-        str(p["loc"][0]) if p["loc"] else "form": Problem(
-            p["msg"].removeprefix("Value error, "), f"validation.{p['type']}"
-        )
-        for p in error.errors()
-    }
 
 
 @router.post("/office/templates")
@@ -112,7 +102,7 @@ async def add_template(
             actor_id=user.id,
         )
     except (ValidationError, AppError) as error:
-        context = await _context(session, values=values, errors=_errors(error))
+        context = await _context(session, values=values, errors=field_errors(error))
         status = error.status if isinstance(error, AppError) else 422
         raise FormRejected.render(
             request, "office_templates.html", context, status_code=status
@@ -199,7 +189,7 @@ async def change_template(
         )
     except (ValidationError, AppError) as error:
         context = await _template_context(
-            session, template.id, values=values, errors=_errors(error)
+            session, template.id, values=values, errors=field_errors(error)
         )
         status = error.status if isinstance(error, AppError) else 422
         raise FormRejected.render(
