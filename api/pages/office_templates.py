@@ -21,7 +21,6 @@ from api.notifications.models import Channel
 from api.notifications.schemas import PreviewIn, TemplateIn, TemplateUpdate
 from api.pages.account import field_errors
 from api.pages.office import Admin
-from api.pages.problems import Problem
 from api.pages.rendering import redirect, render
 from api.pages.routing import FormRejected, page_router
 from api.pages.visitor import CheckedForm
@@ -53,7 +52,7 @@ async def templates(
 ) -> Response:
     """Every trigger and template; with `trigger`, the bundled wording previewed."""
     preview = None
-    errors: dict[str, Problem] = {}
+    errors: dict[str, str] = {}
     if trigger:
         try:
             asked = PreviewIn.model_validate(
