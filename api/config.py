@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     oauth_facebook_graph_url: str = "https://graph.facebook.com/v19.0"
 
     booking_hold_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # On PostgreSQL, the common `POST /bookings` (one line, JSON, a bearer token) is booked in
+    # one statement (api/bookings/express.py); off, every booking takes the readable path.
+    express_bookings: bool = True
 
     # Payments: the provider new payments go to, and the platform's fee on each paid booking
     # (basis points of the amount plus a fixed part in minor units, rounded half up).

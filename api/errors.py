@@ -185,12 +185,12 @@ async def _stale(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-_BUSY_SQLSTATES = {"40P01", "55P03", "40001"}  # deadlock, lock timeout, serialization failure
+BUSY_SQLSTATES = {"40P01", "55P03", "40001"}  # deadlock, lock timeout, serialization failure
 
 
 def _is_busy(exc: DBAPIError) -> bool:
     sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    return sqlstate in _BUSY_SQLSTATES or "database is locked" in str(exc.orig)
+    return sqlstate in BUSY_SQLSTATES or "database is locked" in str(exc.orig)
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
@@ -198,6 +198,11 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if not _is_busy(exc):
         return await _unhandled(request, exc)
     log.warning("database busy: %s", exc.orig)
+    return database_busy(request)
+
+
+def database_busy(request: Request) -> JSONResponse:
+    """The answer when a lock was waited for too long (or a deadlock broken): try again."""
     return problem(
         request,
         status=503,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -39,6 +40,18 @@ class IdempotencyRecord(Base):
     response_body: Mapped[Any] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """What an `IdempotencyRecord` keeps: written beside the work it answers for."""
+
+    scope_key: str
+    request_hash: str
+    status_code: int
+    body: Any
+    created_at: datetime
+    expires_at: datetime
 
 
 class KeyReused(Unprocessable):
@@ -87,6 +100,22 @@ class Idempotency:
         record = await self._stored(session, self._scope_key(principal))
         return self._answer(record) if record is not None else None
 
+    def answer(
+        self, body: Any, *, status_code: int, principal: uuid.UUID | str | None = None
+    ) -> StoredAnswer | None:
+        """The row that keeps `body` (JSON-ready) as this key's answer; None without a key."""
+        if self.key is None:
+            return None
+        now = utcnow()
+        return StoredAnswer(
+            scope_key=self._scope_key(principal),
+            request_hash=self.request_hash,
+            status_code=status_code,
+            body=body,
+            created_at=now,
+            expires_at=now + KEY_TTL,
+        )
+
     async def respond(
         self,
         session: AsyncSession,
@@ -101,23 +130,24 @@ class Idempotency:
         winner's transaction, then its own work is rolled back and it answers as the winner did.
         """
         body = jsonable_encoder(result)
-        if self.key is None:
+        answer = self.answer(body, status_code=status_code, principal=principal)
+        if answer is None:
             return JSONResponse(body, status_code=status_code)
-        scope_key = self._scope_key(principal)
         session.add(
             IdempotencyRecord(
-                scope_key=scope_key,
-                request_hash=self.request_hash,
-                status_code=status_code,
-                response_body=json.loads(json.dumps(body)),
-                expires_at=utcnow() + KEY_TTL,
+                scope_key=answer.scope_key,
+                request_hash=answer.request_hash,
+                status_code=answer.status_code,
+                response_body=json.loads(json.dumps(answer.body)),
+                created_at=answer.created_at,
+                expires_at=answer.expires_at,
             )
         )
         try:
             await session.flush()
         except IntegrityError:
             await session.rollback()
-            record = await self._stored(session, scope_key)
+            record = await self._stored(session, answer.scope_key)
             if record is None:
                 raise
             return self._answer(record)

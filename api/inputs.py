@@ -37,6 +37,11 @@ _ESCAPED_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 UNSTORABLE_MESSAGE = "contains a character that cannot be stored (NUL or a lone surrogate)"
 
 
+def may_carry_unstorable(body: bytes) -> bool:
+    """Whether a JSON body may hold a string no database can store (it says so by an escape)."""
+    return _ESCAPED_UNSTORABLE.search(body) is not None
+
+
 def _unstorable_strings(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[Any, ...]]:
     """Paths of the strings (and object keys) in a parsed JSON value that cannot be stored."""
     if isinstance(value, str):

@@ -19,6 +19,7 @@ from api.auth.passwords import PasswordCheck
 from api.auth.router import router as auth_router
 from api.bookings import workflows as bookings_workflows
 from api.bookings.door_router import router as door_router
+from api.bookings.express_route import ExpressBookings, ExpressPool
 from api.bookings.router import router as bookings_router
 from api.config import Settings, get_settings
 from api.db import make_engine, make_sessionmaker
@@ -142,6 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await close_providers(getattr(app.state, "payment_providers", {}))
+            if (express := getattr(app.state, "express", None)) is not None:
+                await express.close()
             if (
                 notification_providers := getattr(app.state, "notification_providers", None)
             ) is not None:
@@ -175,6 +178,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_wait=settings.admission_max_wait_ms / 1000,
         key=settings.derived_key("queue-place"),
     )
+    if settings.express_bookings and not settings.database_url.startswith("sqlite"):
+        # Innermost of all: admitted like any request, then booked in one statement.
+        app.state.express = ExpressPool(settings)
+        app.add_middleware(ExpressBookings, settings=settings, state=app.state)
     app.add_middleware(Admission, gate=app.state.admission)
     # Added first, so it runs inside the request context (hits are counted and logged).
     app.add_middleware(pages.SharedPageCache, seconds=settings.page_cache_seconds)

@@ -326,6 +326,15 @@ async def set_new_password(
     )
 
 
+def token_claims(settings: Settings, access_token: str) -> tokens.AccessClaims | None:
+    """What a well-signed, current access token says, or None; whether its session is live and
+    its user active is the database's to say (`authenticate` checks both)."""
+    try:
+        return tokens.decode_access_token(settings, access_token)
+    except jwt.InvalidTokenError:
+        return None
+
+
 async def authenticate(
     session: AsyncSession, settings: Settings, *, access_token: str, browser: bool = False
 ) -> tuple[User, uuid.UUID | None]:

@@ -71,20 +71,12 @@ def transition(
     )
 
 
-async def announce(
-    session: AsyncSession,
-    event_type: str,
-    booking: Booking,
-    *,
-    extra: dict[str, Any] | None = None,
-) -> OutboxEvent:
-    """The booking's outbox row, with its lines, so consumers see what was booked, and any
-    `extra` facts of the change itself (who cancelled)."""
-    return await outbox.record(
-        session,
-        event_type,
-        booking,
-        extra=(extra or {})
+def booking_payload(booking: Booking, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A booking's outbox payload: its row, its lines, so consumers see what was booked, and
+    any `extra` facts of the change itself (who cancelled)."""
+    return (
+        outbox.row_image(booking)
+        | (extra or {})
         | {
             "lines": [
                 {
@@ -99,5 +91,25 @@ async def announce(
                 }
                 for line in booking.lines
             ]
-        },
+        }
+    )
+
+
+async def announce(
+    session: AsyncSession,
+    event_type: str,
+    booking: Booking,
+    *,
+    extra: dict[str, Any] | None = None,
+) -> OutboxEvent:
+    """The booking's outbox row (`booking_payload`), written after a flush so the version is
+    current."""
+    await session.flush()
+    return await outbox.emit(
+        session,
+        event_type,
+        entity=Booking.__outbox_entity__,
+        entity_id=str(booking.id),
+        version=booking.version,
+        payload=booking_payload(booking, extra),
     )

@@ -20,11 +20,11 @@ from api.bookings.models import Booking, BookingStatus
 from api.bookings.schemas import BookingCreate
 from api.bookings.waitlist import release_expired
 from api.db import utcnow
-from api.events import reserve_seats
+from api.events import EventStatus, reserve_seats
 from api.events import service as events_service
 
 if TYPE_CHECKING:
-    from api.events import TicketType
+    from api.events import Event, TicketType
     from api.users import User
 
 
@@ -44,14 +44,14 @@ def _check_line(ticket_type: TicketType, quantity: int, now: datetime, index: in
         )
 
 
-async def create(
-    session: AsyncSession, *, user: User, data: BookingCreate, hold: timedelta
+def plan(
+    *, user_id: uuid.UUID, event: Event, data: BookingCreate, now: datetime, hold: timedelta
 ) -> Booking:
-    """Hold every requested seat or none; free bookings are confirmed at once."""
-    event = await events_service.get_visible_or_raise(session, event_id=data.event_id, viewer=user)
-    if event.status != events_service.EventStatus.published:
+    """The booking `data` asks for, checked against the event's rules and priced, not yet
+    written (no seats claimed): the one place a booking is made, for the service below and
+    for the one-statement booking of `express`. Free bookings are confirmed, with tickets."""
+    if event.status != EventStatus.published:
         raise NotOnSale("This event is not on sale.", field="event_id")
-    now = utcnow()
     types = {t.id: t for t in event.ticket_types}
     for index, line in enumerate(data.lines):
         ticket_type = types.get(line.ticket_type_id)
@@ -69,9 +69,9 @@ async def create(
     ]
     total = sum(line.gross_cents for line in lines)
     free = total == 0
-    booking = Booking(
+    return Booking(
         id=uuid.uuid4(),
-        user_id=user.id,
+        user_id=user_id,
         event_id=event.id,
         status=BookingStatus.confirmed if free else BookingStatus.pending,
         currency=event.currency,
@@ -81,14 +81,26 @@ async def create(
         expires_at=None if free else now + hold,
         created_at=now,
         confirmed_at=now if free else None,
+        cancelled_at=None,
+        version=1,
         lines=lines,
     )
+
+
+async def create(
+    session: AsyncSession, *, user: User, data: BookingCreate, hold: timedelta
+) -> Booking:
+    """Hold every requested seat or none; free bookings are confirmed at once."""
+    event = await events_service.get_visible_or_raise(session, event_id=data.event_id, viewer=user)
+    now = utcnow()
+    booking = plan(user_id=user.id, event=event, data=data, now=now, hold=hold)
     session.add(booking)
     capacity.transition(session, booking, from_status=None, at=now, actor_id=user.id)
     await capacity.announce(session, "booking.created", booking)
-    if free:
+    if booking.status == BookingStatus.confirmed:
         await capacity.announce(session, "booking.confirmed", booking)
         await tickets.issue(session, booking=booking)
+    types = {t.id: t for t in event.ticket_types}
     await _claim_all(session, data=data, types=types, now=now)
     return booking
 

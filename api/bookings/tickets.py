@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from api import outbox, pdf
 from api.bookings.models import Booking, Ticket, TicketStatus
 from api.config import Settings
+from api.db import utcnow
 from api.errors import Conflict, NotFound, Unprocessable
 from api.formatting import format_moment, format_money
 from api.users import service as users_service
@@ -79,20 +80,27 @@ def code_from_payload(settings: Settings, payload: str) -> str:
     return parts[1]
 
 
-async def issue(session: AsyncSession, *, booking: Booking) -> list[Ticket]:
-    """One ticket per seat of a confirmed booking."""
-    tickets = [
+def new_for(booking: Booking, *, at: datetime) -> list[Ticket]:
+    """One ticket per seat of a confirmed booking, not yet written."""
+    return [
         Ticket(
             id=uuid.uuid4(),
             booking_id=booking.id,
             event_id=booking.event_id,
             ticket_type_id=line.ticket_type_id,
             code=secrets.token_urlsafe(16),
+            status=TicketStatus.valid,
+            created_at=at,
             attendee_name=line.attendee_names[seat] if line.attendee_names else None,
         )
         for line in booking.lines
         for seat in range(line.quantity)
     ]
+
+
+async def issue(session: AsyncSession, *, booking: Booking) -> list[Ticket]:
+    """One ticket per seat of a confirmed booking."""
+    tickets = new_for(booking, at=utcnow())
     session.add_all(tickets)
     await session.flush()
     return tickets

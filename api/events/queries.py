@@ -59,6 +59,12 @@ async def get_visible_or_raise(
     return event
 
 
+async def find_published(session: AsyncSession, *, event_id: uuid.UUID) -> Event | None:
+    """An event anyone may see (published, now or once), with its ticket types; else None."""
+    event = await session.get(Event, event_id, options=[joinedload(Event.ticket_types)])
+    return event if event is not None and _visible(event, None) else None
+
+
 async def get_by_slug_or_raise(session: AsyncSession, *, slug: str, viewer: User | None) -> Event:
     """The event a slug, current or former, points to."""
     event_id = await session.scalar(select(EventSlug.event_id).where(EventSlug.slug == slug))

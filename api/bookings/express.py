@@ -1,0 +1,221 @@
+"""A booking in one statement on PostgreSQL: the flash sale's path.
+
+The booking is made by the same function as every other (`creation.plan`: the event's rules,
+prices, tickets and outbox rows), from the event and its ticket types as last read (`OnSale`,
+a short per-process cache). Then one statement, one round trip, committed on its own:
+checks that the caller's session is live and the user active (what `auth.service.authenticate`
+checks), that the event and the ticket type are still the versions the booking was planned
+from (an edit, a cancellation, a price change all bump them), claims the seats by the same
+conditional update as `api.events.seats` and, only when all of that holds, writes the
+booking, its line, its status transition, its tickets, its outbox rows and the stored answer
+of its `Idempotency-Key`.
+
+Whenever the statement books nothing (no seats left, expired holds to give back first, the
+event changed, the session ended) or fails (the key was used before), the caller hands the
+request to the readable service (`creation.create` behind the FastAPI route), which decides it
+and answers as it always does: this path only ever says yes to what that one would say yes to.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from api.bookings import capacity, tickets
+from api.bookings.creation import plan
+from api.bookings.models import Booking, BookingStatus
+from api.bookings.schemas import BookingCreate
+from api.events import service as events_service
+from api.idempotency import StoredAnswer
+from api.observability import current_request_id
+
+if TYPE_CHECKING:
+    import asyncpg
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from api.events import Event
+
+# Each CTE runs whatever the main query reads; all of them see the snapshot taken at the
+# statement's start, and the foreign keys are checked at its end. Every insert reads from
+# `booking`, which is empty unless the claim took the seats.
+STATEMENT = """
+WITH claim AS (
+    UPDATE ticket_types AS t SET reserved = t.reserved + $8
+    WHERE t.id = $6 AND t.version = $7 AND t.reserved + $8 <= t.quantity
+      AND EXISTS (
+        SELECT 1 FROM events AS e WHERE e.id = $4 AND e.version = $5 AND e.status = 'published'
+      )
+      AND EXISTS (
+        SELECT 1 FROM users AS u
+        WHERE u.id = $1 AND u.status = 'active'
+          AND (u.tokens_valid_after IS NULL OR date_trunc('second', u.tokens_valid_after) <= $3)
+          AND ($2::uuid IS NULL OR EXISTS (
+            SELECT 1 FROM auth_sessions AS s
+            WHERE s.id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL
+          ))
+      )
+    RETURNING t.id
+), booking AS (
+    INSERT INTO bookings (id, user_id, event_id, status, currency, total_cents, tax_cents,
+                          seats, expires_at, created_at, confirmed_at, cancelled_at, version)
+    SELECT $9, $1, $4, $10, $11, $12, $13, $8, $14, $15, $16, NULL, 1 FROM claim
+    RETURNING id
+), line AS (
+    INSERT INTO booking_lines (booking_id, ticket_type_id, quantity, unit_price_cents,
+                               net_cents, tax_cents, gross_cents, tax_name, tax_rate_bps,
+                               tax_inclusive, attendee_names)
+    SELECT id, $6, $8, $17, $18, $19, $20, $21, $22, $23, $24::json FROM booking
+), transition AS (
+    INSERT INTO booking_transitions (booking_id, from_status, to_status, at, actor_id, reason)
+    SELECT id, NULL, $10, $15, $1, NULL FROM booking
+), issued AS (
+    INSERT INTO tickets (id, booking_id, event_id, ticket_type_id, code, status, created_at,
+                         attendee_name, checked_in_at, checked_in_by)
+    SELECT t.id, b.id, $4, $6, t.code, 'valid', $15, t.name, NULL, NULL
+    FROM booking AS b, unnest($25::uuid[], $26::text[], $27::text[]) AS t(id, code, name)
+), announced AS (
+    INSERT INTO outbox (event_id, event_type, entity, entity_id, version, payload,
+                        occurred_at, actor_id, request_id)
+    SELECT o.event_id, o.event_type, 'booking', $9::uuid::text, 1, $30::jsonb, $15, $1, $31
+    FROM booking, unnest($28::uuid[], $29::text[]) WITH ORDINALITY AS o(event_id, event_type, n)
+    ORDER BY o.n
+), answer AS (
+    INSERT INTO idempotency_keys (scope_key, request_hash, status_code, response_body,
+                                  created_at, expires_at)
+    SELECT $32::text, $33, $34, $35::json, $37, $36 FROM booking WHERE $32::text IS NOT NULL
+)
+SELECT (SELECT count(*) FROM booking) AS booked,
+       (SELECT version FROM ticket_types WHERE id = $6) AS ticket_type_version,
+       (SELECT version FROM events WHERE id = $4) AS event_version
+"""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, as their access token says; the statement checks the rest."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID | None
+    issued_at: datetime
+
+
+class OnSale:
+    """Events as last read, with their ticket types, for planning bookings without a round
+    trip. Never trusted on its own: the statement books only when the versions still match,
+    and an entry whose versions moved on is dropped."""
+
+    def __init__(self, seconds: float = 60.0, size: int = 1_000) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._events: dict[uuid.UUID, tuple[float, Event]] = {}
+
+    async def get(
+        self, sessions: async_sessionmaker[AsyncSession], event_id: uuid.UUID
+    ) -> Event | None:
+        found = self._events.get(event_id)
+        now = time.monotonic()
+        if found is not None and found[0] > now:
+            return found[1]
+        async with sessions() as session:
+            event = await events_service.find_published(session, event_id=event_id)
+        if event is None:
+            self._events.pop(event_id, None)
+            return None
+        if len(self._events) >= self.size:
+            self._events.pop(next(iter(self._events)))
+        self._events[event_id] = (now + self.seconds, event)
+        return event
+
+    def forget(self, event_id: uuid.UUID) -> None:
+        self._events.pop(event_id, None)
+
+
+@dataclass(frozen=True)
+class Planned:
+    booking: Booking
+    arguments: tuple[Any, ...]
+
+
+def prepare(
+    *,
+    caller: Caller,
+    event: Event,
+    data: BookingCreate,
+    now: datetime,
+    hold: timedelta,
+) -> Planned | None:
+    """The statement's arguments for a booking of one line, or None when this path does not
+    take it (several lines); raises what `plan` raises."""
+    if len(data.lines) != 1:
+        return None
+    booking = plan(user_id=caller.user_id, event=event, data=data, now=now, hold=hold)
+    ticket_type = next(t for t in event.ticket_types if t.id == data.lines[0].ticket_type_id)
+    (line,) = booking.lines
+    confirmed = booking.status == BookingStatus.confirmed
+    issued = tickets.new_for(booking, at=now) if confirmed else []
+    payload = json.dumps(capacity.booking_payload(booking))
+    arguments = (
+        caller.user_id,
+        caller.session_id,
+        caller.issued_at,
+        event.id,
+        event.version,
+        ticket_type.id,
+        ticket_type.version,
+        line.quantity,
+        booking.id,
+        booking.status.value,
+        booking.currency,
+        booking.total_cents,
+        booking.tax_cents,
+        booking.expires_at,
+        now,
+        booking.confirmed_at,
+        line.unit_price_cents,
+        line.net_cents,
+        line.tax_cents,
+        line.gross_cents,
+        line.tax_name,
+        line.tax_rate_bps,
+        line.tax_inclusive,
+        json.dumps(line.attendee_names),
+        [t.id for t in issued],
+        [t.code for t in issued],
+        [t.attendee_name for t in issued],
+        [uuid.uuid4(), uuid.uuid4()] if confirmed else [uuid.uuid4()],
+        ["booking.created", "booking.confirmed"] if confirmed else ["booking.created"],
+        payload,
+        current_request_id(),
+    )
+    return Planned(booking, arguments)
+
+
+async def book(
+    connection: asyncpg.Connection[Any], planned: Planned, answer: StoredAnswer | None
+) -> bool | None:
+    """Run the statement, with the answer to keep for the request's `Idempotency-Key`: True
+    when it booked; False when it booked nothing and the event as planned is still current;
+    None when it booked nothing because the event changed since (raises when the key was
+    used before)."""
+    stored = (
+        (
+            answer.scope_key,
+            answer.request_hash,
+            answer.status_code,
+            json.dumps(answer.body),
+            answer.expires_at,
+            answer.created_at,
+        )
+        if answer is not None
+        else (None,) * 6
+    )
+    row = await connection.fetchrow(STATEMENT, *planned.arguments, *stored)
+    assert row is not None
+    if row["booked"] == 1:
+        return True
+    planned_versions = (planned.arguments[4], planned.arguments[6])
+    return False if (row["event_version"], row["ticket_type_version"]) == planned_versions else None

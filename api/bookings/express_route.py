@@ -1,0 +1,209 @@
+"""`POST /bookings` on PostgreSQL without the framework's per-request work: an ASGI layer in
+front of the FastAPI route that takes the common request (a signed-in buyer, one line, JSON)
+and books it in one statement (`express`). Everything else, and every request that statement
+does not book, goes on to the FastAPI route unchanged, body included: it refuses, replays an
+`Idempotency-Key` and books what this layer leaves, with the same documents as always.
+
+What the route's dependencies would check first is checked here before anything is written:
+a JSON body that `BookingCreate` accepts and that holds nothing unstorable, an access token
+that verifies (its session and user are the statement's to check), an `Idempotency-Key` of an
+acceptable length.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from starlette.datastructures import State
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.auth import service as auth_service
+from api.bookings import express
+from api.bookings.router import booking_view
+from api.bookings.schemas import BookingCreate
+from api.config import Settings
+from api.db import utcnow
+from api.errors import BUSY_SQLSTATES, AppError, database_busy
+from api.idempotency import Idempotency
+from api.inputs import UNSTORABLE, may_carry_unstorable
+from api.observability import set_actor
+
+PATH = "/bookings"
+log = logging.getLogger(__name__)
+
+
+class ExpressPool:
+    """The connections the express path books on (asyncpg, opened on first use), and the
+    events it plans from. One per app; closed by its lifespan."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.dsn = make_url(settings.database_url).set(drivername="postgresql")
+        self.size = settings.database_pool_size
+        self.lock_timeout_ms = settings.database_lock_timeout_ms
+        self.hold = timedelta(minutes=settings.booking_hold_minutes)
+        self.on_sale = express.OnSale()
+        self._pool: asyncpg.Pool[Any] | None = None
+        self._opening = asyncio.Lock()
+        # Called with each statement the pool's connections run (asyncpg's `LoggedQuery`),
+        # for connections opened after one is added: tests count round trips with it.
+        self.query_loggers: list[Callable[[Any], None]] = []
+
+    async def pool(self) -> asyncpg.Pool[Any]:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        self.dsn.render_as_string(hide_password=False),
+                        min_size=0,
+                        max_size=self.size,
+                        server_settings={
+                            "timezone": "UTC",
+                            "lock_timeout": f"{int(self.lock_timeout_ms)}ms",
+                        },
+                        init=self._opened,
+                        # Each use is one statement outside any transaction: it leaves no
+                        # session state behind, so no reset round trip on release.
+                        reset=_leave_as_is,
+                    )
+        return self._pool
+
+    async def _opened(self, connection: asyncpg.Connection[Any]) -> None:
+        for logger in self.query_loggers:
+            connection.add_query_logger(logger)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+class ExpressBookings:
+    """ASGI middleware: books `POST /bookings` in one statement where it can (see the module)."""
+
+    def __init__(self, app: ASGIApp, *, settings: Settings, state: State) -> None:
+        self.app = app
+        self.settings = settings
+        self.state = state
+        self.route: Any = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] != PATH
+            or scope["method"] != "POST"
+            or scope.get("root_path")
+            or scope.get("query_string")
+        ):
+            await self.app(scope, receive, send)
+            return
+        body, last = await _read_body(receive)
+        response = None
+        if last is None:
+            response = await self._book(scope, body)
+        outcome = (
+            "handed_on" if response is None else "booked" if response.status_code == 201 else "busy"
+        )
+        self.state.metrics.express_bookings.labels(outcome).inc()
+        if response is None:
+            await self.app(scope, _replaying(body, last, receive), send)
+            return
+        scope["route"] = self._route(scope)
+        await response(scope, receive, send)
+
+    def _route(self, scope: Scope) -> Any:
+        """The FastAPI route this path stands in for (metrics and logs name it)."""
+        if self.route is None:
+            self.route = next(
+                (r for r in scope["app"].routes if getattr(r, "path", None) == PATH), None
+            )
+        return self.route
+
+    async def _book(self, scope: Scope, body: bytes) -> Response | None:
+        headers = dict(scope["headers"])
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        key = headers.get(b"idempotency-key")
+        if (
+            content_type != b"application/json"
+            or scheme.lower() != "bearer"
+            or (key is not None and not 8 <= len(key) <= 255)
+            or UNSTORABLE.search(headers.get(b"cookie", b"").decode("latin-1"))
+            or may_carry_unstorable(body)
+        ):
+            return None
+        claims = auth_service.token_claims(self.settings, token.strip())
+        if claims is None:
+            return None
+        try:
+            data = BookingCreate.model_validate(json.loads(body))
+        except (ValueError, ValidationError):
+            return None
+        lane: ExpressPool = self.state.express
+        event = await lane.on_sale.get(self.state.read_sessionmaker, data.event_id)
+        if event is None:
+            return None
+        set_actor(claims.user_id)
+        caller = express.Caller(claims.user_id, claims.session_id, claims.issued_at)
+        try:
+            planned = express.prepare(
+                caller=caller, event=event, data=data, now=utcnow(), hold=lane.hold
+            )
+        except AppError:
+            return None  # refused: the route refuses it again, in its own words
+        if planned is None:
+            return None
+        result = jsonable_encoder(booking_view(planned.booking))
+        idempotency = Idempotency(key.decode("latin-1") if key else None, "POST", PATH, body)
+        answer = idempotency.answer(result, status_code=201, principal=claims.user_id)
+        try:
+            async with (await lane.pool()).acquire() as connection:
+                booked = await express.book(connection, planned, answer)
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate in BUSY_SQLSTATES:  # nothing was written; waiting again won't help
+                log.warning("database busy: %s", exc)
+                return database_busy(Request(scope))
+            return None  # the key was used before: the route replays its answer
+        except (asyncpg.InterfaceError, OSError, TimeoutError):
+            return None  # the database went away: the route answers as for any request
+        if booked is None:
+            lane.on_sale.forget(event.id)
+        return JSONResponse(result, status_code=201) if booked else None
+
+
+async def _leave_as_is(connection: asyncpg.Connection[Any]) -> None:
+    del connection
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
+    """The whole body, or what came of it before the client went away (and that message)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), message
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), None
+
+
+def _replaying(body: bytes, last: Message | None, receive: Receive) -> Receive:
+    """A `receive` that hands the app the body read here, then what comes after."""
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+    if last is not None:
+        pending.append(last)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay

@@ -1,0 +1,285 @@
+"""The one-statement booking on PostgreSQL (api/bookings/express.py): it writes what the
+readable service writes, and it books nothing that service would refuse; whatever it does not
+book, the route decides, in its own words.
+
+SQLite has no such path (every booking there is the readable service's, tested throughout);
+these tests run on PostgreSQL only, where the path is switched on by default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text, update
+
+from api.bookings.models import Booking, BookingLine, BookingTransition, Ticket
+from api.db import utcnow
+from api.events.models import TicketType
+from api.idempotency import IdempotencyRecord
+from api.outbox import OutboxEvent
+from api.users.models import Role, User, UserStatus
+from tests.api.factories import Api, TestUser
+from tests.api.test_events import published_event, ticket_body
+
+pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    return {"rate_limit_login_ip": "1000/minute"}
+
+
+def _count(api: Api, outcome: str) -> float:
+    registry = api.app.state.metrics.registry
+    return registry.get_sample_value("tessera_express_bookings_total", {"outcome": outcome}) or 0
+
+
+async def _book(
+    api: Api,
+    buyer: TestUser,
+    event: dict[str, Any],
+    *,
+    index: int = 0,
+    quantity: int = 1,
+    readable: bool = False,
+    key: str | None = None,
+    **line: Any,
+) -> httpx.Response:
+    """Book; `readable` sends the request the express path never takes (one with a query
+    string), so the FastAPI route books it."""
+    body = {
+        "event_id": event["id"],
+        "lines": [
+            {"ticket_type_id": event["ticket_types"][index]["id"], "quantity": quantity, **line}
+        ],
+    }
+    headers = buyer.headers | ({"Idempotency-Key": key} if key else {})
+    path = "/bookings?via=route" if readable else "/bookings"
+    return await api.client.post(path, headers=headers, json=body)
+
+
+async def _written(api: Api, booking_id: str) -> dict[str, Any]:
+    """Every row a booking wrote, less what differs between any two bookings (ids, times)."""
+    booking_uuid = uuid.UUID(booking_id)
+    times = {"id", "created_at", "confirmed_at", "expires_at", "at", "booking_id", "user_id"}
+
+    def plain(row: Any, skip: set[str]) -> dict[str, Any]:
+        return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in skip}
+
+    async with api.app.state.sessionmaker() as session:
+        booking = await session.get(Booking, booking_uuid)
+        lines = await session.scalars(
+            select(BookingLine).where(BookingLine.booking_id == booking_uuid)
+        )
+        moves = await session.scalars(
+            select(BookingTransition).where(BookingTransition.booking_id == booking_uuid)
+        )
+        issued = await session.scalars(select(Ticket).where(Ticket.booking_id == booking_uuid))
+        rows = await session.scalars(
+            select(OutboxEvent).where(OutboxEvent.entity_id == booking_id).order_by(OutboxEvent.id)
+        )
+        raw_json = await session.scalar(
+            text("SELECT attendee_names::text FROM booking_lines WHERE booking_id = :b"),
+            {"b": booking_uuid},
+        )
+        outbox = [
+            {
+                "event_type": r.event_type,
+                "entity": r.entity,
+                "version": r.version,
+                "actor_id": r.actor_id,
+                "request_id": r.request_id is not None,
+                "txid": r.txid is not None,
+                "payload": {k: v for k, v in r.payload.items() if k not in times},
+                "payload_keys": sorted(r.payload),
+            }
+            for r in rows
+        ]
+        assert booking is not None
+        return {
+            "booking": plain(booking, times),
+            "lines": [plain(line, times) for line in lines],
+            "attendee_names_json": raw_json,
+            "transitions": [plain(m, times | {"actor_id"}) | {"by": m.actor_id} for m in moves],
+            "tickets": sorted(
+                (t.ticket_type_id, t.status, t.attendee_name, len(t.code)) for t in issued
+            ),
+            "outbox": outbox,
+        }
+
+
+def _same_shape(a: dict[str, Any], b: dict[str, Any]) -> None:
+    """Two booking answers alike but for ids and times, which are formatted alike."""
+    assert a.keys() == b.keys()
+    uuid.UUID(a["id"])
+    for key in ("created_at", "confirmed_at", "expires_at"):
+        assert (a[key] is None) == (b[key] is None), key
+        if a[key] is not None:
+            assert a[key][19:].lstrip(".0123456789") == b[key][19:].lstrip(".0123456789")
+            assert abs(datetime.fromisoformat(a[key]) - datetime.fromisoformat(b[key])).seconds < 5
+    rest = {k for k in a if k not in ("id", "created_at", "confirmed_at", "expires_at")}
+    assert {k: a[k] for k in rest} == {k: b[k] for k in rest}
+
+
+async def test_it_writes_what_the_service_writes(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(
+        api,
+        owner,
+        tickets=[
+            ticket_body(name="Free", price_cents=0, quantity=20),
+            ticket_body(
+                name="Paid",
+                price_cents=2999,
+                tax_rate_bps=1900,
+                tax_inclusive=False,
+                tax_name="VAT",
+                quantity=20,
+            ),
+        ],
+        attendee_names_required=True,
+    )
+    buyer = await api.signed_in()
+    for index, names in ((0, ["Ada", "Grace"]), (1, ["Linus", "Ken"])):
+        express = await _book(
+            api, buyer, event, index=index, quantity=2, attendees=names, key=uuid.uuid4().hex
+        )
+        assert express.status_code == 201, express.text
+        assert _count(api, "booked") == index + 1  # the express path booked it
+        readable = await _book(
+            api,
+            buyer,
+            event,
+            index=index,
+            quantity=2,
+            attendees=names,
+            key=uuid.uuid4().hex,
+            readable=True,
+        )
+        assert readable.status_code == 201, readable.text
+        assert _count(api, "booked") == index + 1  # ... and the route this one
+        _same_shape(express.json(), readable.json())
+        assert express.headers["content-type"] == readable.headers["content-type"]
+        ours = await _written(api, express.json()["id"])
+        assert ours == await _written(api, readable.json()["id"])
+    async with api.app.state.sessionmaker() as session:
+        stored = await session.scalars(select(IdempotencyRecord).order_by(IdempotencyRecord.id))
+        answers = [(r.status_code, r.response_body["lines"]) for r in stored]
+    assert answers[0] == answers[1]
+    assert answers[2] == answers[3]
+    assert await _reserved(api) == {"Free": 4, "Paid": 4}
+
+
+async def _reserved(api: Api) -> dict[str, int]:
+    async with api.app.state.sessionmaker() as session:
+        rows = await session.execute(select(TicketType.name, TicketType.reserved))
+        return {row[0]: row[1] for row in rows.all()}
+
+
+async def test_a_replay_and_a_reused_key_are_answered_by_the_route(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner, tickets=[ticket_body(quantity=5)])
+    buyer = await api.signed_in()
+    first = await _book(api, buyer, event, key="order-0001")
+    again = await _book(api, buyer, event, key="order-0001")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+    reused = await _book(api, buyer, event, key="order-0001", quantity=2)
+    assert (reused.status_code, reused.json()["code"]) == (422, "idempotency.key_reused")
+    assert (_count(api, "booked"), _count(api, "handed_on")) == (1, 2)
+    assert await _reserved(api) == {"General admission": 1}
+
+
+async def test_concurrent_requests_with_one_key_book_once(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner, tickets=[ticket_body(quantity=50)])
+    buyer = await api.signed_in()
+    answers = await asyncio.gather(*(_book(api, buyer, event, key="same-key-1") for _ in range(8)))
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert await _reserved(api) == {"General admission": 1}
+
+
+async def test_many_buyers_at_once_never_oversell(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner, tickets=[ticket_body(price_cents=0, quantity=12)])
+    buyers = [await api.signed_in() for _ in range(30)]
+    answers = await asyncio.gather(
+        *(
+            _book(api, b, event, key=uuid.uuid4().hex, quantity=1 + i % 2)
+            for i, b in enumerate(buyers)
+        )
+    )
+    assert {a.status_code for a in answers} == {201, 409}
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"booking.sold_out"}
+    sold = sum(a.json()["seats"] for a in answers if a.status_code == 201)
+    async with api.app.state.sessionmaker() as session:
+        seats = await session.scalar(select(func.sum(Booking.seats)))
+        issued = await session.scalar(select(func.count()).select_from(Ticket))
+    assert sold == seats == issued == (await _reserved(api))["General admission"]
+    assert sold >= 11  # only a two-seat request can be refused with one seat left
+    assert _count(api, "booked") >= 6
+
+
+async def test_it_books_nothing_for_an_ended_session_or_account(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner, tickets=[ticket_body(quantity=5)])
+    signed_out, suspended, stale = [await api.signed_in() for _ in range(3)]
+    assert (await api.client.post("/auth/logout", headers=signed_out.headers)).status_code == 204
+    async with api.app.state.sessionmaker() as session:
+        await session.execute(
+            update(User).where(User.id == suspended.id).values(status=UserStatus.suspended)
+        )
+        await session.execute(
+            update(User)
+            .where(User.id == stale.id)
+            .values(tokens_valid_after=utcnow() + timedelta(minutes=1))
+        )
+        await session.commit()
+    for person in (signed_out, suspended, stale):
+        refused = await _book(api, person, event, key=uuid.uuid4().hex)
+        assert refused.status_code == 401, refused.text
+    assert _count(api, "booked") == 0
+    assert await _reserved(api) == {"General admission": 0}
+    async with api.app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Booking)) == 0
+        assert await session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
+
+
+async def test_an_edited_event_is_booked_as_it_is_now(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner, tickets=[ticket_body(price_cents=1000, quantity=5)])
+    buyer = await api.signed_in()
+    assert (await _book(api, buyer, event)).json()["total_cents"] == 1000  # planned, cached
+    path = f"/events/{event['id']}/ticket-types/{event['ticket_types'][0]['id']}"
+    changed = await api.client.put(path, headers=owner.headers, json={"price_cents": 1500})
+    assert changed.status_code == 200, changed.text
+    assert (await _book(api, buyer, event)).json()["total_cents"] == 1500
+    assert (await _book(api, buyer, event)).json()["total_cents"] == 1500
+    assert _count(api, "booked") == 2  # the second was the route's; the third planned anew
+    cancelled = await api.client.post(
+        f"/events/{event['id']}/cancel", headers=owner.headers, json={"reason": "Storm"}
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    refused = await _book(api, buyer, event)
+    assert (refused.status_code, refused.json()["code"]) == (409, "booking.not_on_sale")
+
+
+async def test_expired_holds_give_their_seats_to_the_next_buyer(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner, tickets=[ticket_body(quantity=1)])
+    first, second = await api.signed_in(), await api.signed_in()
+    held = await _book(api, first, event)
+    assert held.status_code == 201
+    async with api.app.state.sessionmaker() as session:
+        await session.execute(update(Booking).values(expires_at=utcnow() - timedelta(seconds=1)))
+        await session.commit()
+    taken = await _book(api, second, event)
+    assert taken.status_code == 201, taken.text  # the route gave the lapsed seat back first
+    assert await _reserved(api) == {"General admission": 1}
