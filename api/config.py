@@ -126,6 +126,8 @@ class Settings(BaseSettings):
     # On PostgreSQL, the common `POST /bookings` (one line, JSON, a bearer token) is booked in
     # one statement (api/bookings/express.py); off, every booking takes the readable path.
     express_bookings: bool = True
+    # Open its connections when the app starts rather than in the first burst of bookings.
+    express_open_at_start: bool = True
 
     # Payments: the provider new payments go to, and the platform's fee on each paid booking
     # (basis points of the amount plus a fixed part in minor units, rounded half up).

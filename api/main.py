@@ -140,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.payment_providers = make_providers(app.state.sessionmaker, settings)
             app.state.notification_providers = make_notification_providers(settings)
             app.state.oauth_http = httpx.AsyncClient(timeout=10)
+            if settings.express_open_at_start and hasattr(app.state, "express"):
+                app.state.express.open_in_background()
             yield
         finally:
             await close_providers(getattr(app.state, "payment_providers", {}))

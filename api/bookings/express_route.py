@@ -13,6 +13,7 @@ acceptable length.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -20,7 +21,6 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
@@ -55,21 +55,28 @@ class ExpressPool:
         self.on_sale = express.OnSale()
         self._pool: asyncpg.Pool[Any] | None = None
         self._opening = asyncio.Lock()
+        self._warming: asyncio.Task[Any] | None = None
         # Called with each statement the pool's connections run (asyncpg's `LoggedQuery`),
         # for connections opened after one is added: tests count round trips with it.
         self.query_loggers: list[Callable[[Any], None]] = []
 
-    async def pool(self) -> asyncpg.Pool[Any]:
+    def open_in_background(self) -> None:
+        """Open the connections now, not in the first burst of bookings (each takes a few
+        milliseconds, and longer on a busy machine)."""
+        self._warming = asyncio.create_task(self.pool(min_size=self.size))
+
+    async def pool(self, min_size: int = 0) -> asyncpg.Pool[Any]:
         if self._pool is None:
             async with self._opening:
                 if self._pool is None:
                     self._pool = await asyncpg.create_pool(
                         self.dsn.render_as_string(hide_password=False),
-                        min_size=0,
+                        min_size=min_size,
                         max_size=self.size,
                         server_settings={
                             "timezone": "UTC",
                             "lock_timeout": f"{int(self.lock_timeout_ms)}ms",
+                            "plan_cache_mode": "force_generic_plan",
                         },
                         init=self._opened,
                         # Each use is one statement outside any transaction: it leaves no
@@ -79,10 +86,15 @@ class ExpressPool:
         return self._pool
 
     async def _opened(self, connection: asyncpg.Connection[Any]) -> None:
+        await express.warm(connection)
         for logger in self.query_loggers:
             connection.add_query_logger(logger)
 
     async def close(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError, OSError, asyncpg.PostgresError):
+                await self._warming
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -163,7 +175,7 @@ class ExpressBookings:
             return None  # refused: the route refuses it again, in its own words
         if planned is None:
             return None
-        result = jsonable_encoder(booking_view(planned.booking))
+        result = booking_view(planned.booking).model_dump(mode="json")  # as jsonable_encoder
         idempotency = Idempotency(key.decode("latin-1") if key else None, "POST", PATH, body)
         answer = idempotency.answer(result, status_code=201, principal=claims.user_id)
         try:
@@ -187,7 +199,7 @@ async def _leave_as_is(connection: asyncpg.Connection[Any]) -> None:
 
 async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
     """The whole body, or what came of it before the client went away (and that message)."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":

@@ -38,6 +38,8 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         # Concurrency tests send dozens of requests at once to test a rule, not admission:
         # they queue as in production but are never turned away (tests/api/test_admission.py).
         "admission_max_wait_ms": 30_000,
+        # Each test's app would open a pool of connections it mostly never books on.
+        "express_open_at_start": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
