@@ -94,12 +94,12 @@ class Metrics:
             registry=registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
         )
-        self.express_bookings = Counter(
-            "tessera_express_bookings",
-            "POST /bookings requests by what the one-statement path did: booked; busy (a lock "
-            "waited too long: 503); handed on to the readable route (refused, replayed, sold "
-            "out, changed, not its kind).",
-            ["outcome"],
+        self.express_requests = Counter(
+            "tessera_express_requests",
+            "Bookings and door scans by what the express path (api/bookings/express.py) did: "
+            "done; busy (a lock waited too long: 503); handed on to the readable route "
+            "(refused, replayed, sold out, changed, a repeat scan, not its kind).",
+            ["route", "outcome"],
             registry=registry,
         )
         if self.multiprocess_dir:

@@ -1,12 +1,14 @@
-"""`POST /bookings` on PostgreSQL without the framework's per-request work: an ASGI layer in
-front of the FastAPI route that takes the common request (a signed-in buyer, one line, JSON)
-and books it in one statement (`express`). Everything else, and every request that statement
-does not book, goes on to the FastAPI route unchanged, body included: it refuses, replays an
-`Idempotency-Key` and books what this layer leaves, with the same documents as always.
+"""The express path's ASGI layer, on PostgreSQL: in front of the FastAPI routes, it takes the
+common `POST /bookings` (a signed-in buyer, one line, JSON) and books it in one statement, and
+the common `POST /events/{eventId}/check-ins` (a first admission) and admits it in two
+(`express`), without the framework's per-request work. Everything else, and every request those
+statements do not carry out, goes on to the FastAPI route unchanged, body included: it
+refuses, replays an `Idempotency-Key` or a scan id, and does what this layer leaves, with the
+same documents as always.
 
-What the route's dependencies would check first is checked here before anything is written:
-a JSON body that `BookingCreate` accepts and that holds nothing unstorable, an access token
-that verifies (its session and user are the statement's to check), an `Idempotency-Key` of an
+What the routes' dependencies would check first is checked here before anything is written: a
+JSON body that the route's schema accepts and that holds nothing unstorable, an access token
+that verifies (its session and user are the statements' to check), an `Idempotency-Key` of an
 acceptable length.
 """
 
@@ -16,7 +18,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -29,9 +32,11 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import service as auth_service
-from api.bookings import express
+from api.auth import tokens
+from api.bookings import express, service, tickets
+from api.bookings.models import ScanOutcome
 from api.bookings.router import booking_view
-from api.bookings.schemas import BookingCreate
+from api.bookings.schemas import BookingCreate, CheckInOut, CheckInRequest
 from api.config import Settings
 from api.db import utcnow
 from api.errors import BUSY_SQLSTATES, AppError, database_busy
@@ -40,6 +45,7 @@ from api.inputs import UNSTORABLE, may_carry_unstorable
 from api.observability import set_actor
 
 PATH = "/bookings"
+DOOR_PATH = "/events/{eventId}/check-ins"
 log = logging.getLogger(__name__)
 
 
@@ -101,47 +107,48 @@ class ExpressPool:
 
 
 class ExpressBookings:
-    """ASGI middleware: books `POST /bookings` in one statement where it can (see the module)."""
+    """ASGI middleware: books `POST /bookings` in one statement and admits a ticket at
+    `POST /events/{eventId}/check-ins` in two, where it can (see the module)."""
 
     def __init__(self, app: ASGIApp, *, settings: Settings, state: State) -> None:
         self.app = app
         self.settings = settings
         self.state = state
-        self.route: Any = None
+        self.routes: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["path"] != PATH
-            or scope["method"] != "POST"
-            or scope.get("root_path")
-            or scope.get("query_string")
-        ):
+        route = _express_route(scope)
+        if route is None:
             await self.app(scope, receive, send)
             return
         body, last = await _read_body(receive)
         response = None
-        if last is None:
-            response = await self._book(scope, body)
+        if last is None and (claims := self._caller(scope, body)) is not None:
+            if route == PATH:
+                response = await self._book(scope, body, claims)
+            else:
+                response = await self._check_in(scope, body, claims)
         outcome = (
-            "handed_on" if response is None else "booked" if response.status_code == 201 else "busy"
+            "handed_on" if response is None else "busy" if response.status_code == 503 else "done"
         )
-        self.state.metrics.express_bookings.labels(outcome).inc()
+        self.state.metrics.express_requests.labels(route, outcome).inc()
         if response is None:
             await self.app(scope, _replaying(body, last, receive), send)
             return
-        scope["route"] = self._route(scope)
+        scope["route"] = self._route(scope, route)
         await response(scope, receive, send)
 
-    def _route(self, scope: Scope) -> Any:
+    def _route(self, scope: Scope, path: str) -> Any:
         """The FastAPI route this path stands in for (metrics and logs name it)."""
-        if self.route is None:
-            self.route = next(
-                (r for r in scope["app"].routes if getattr(r, "path", None) == PATH), None
+        if path not in self.routes:
+            self.routes[path] = next(
+                (r for r in scope["app"].routes if getattr(r, "path", None) == path), None
             )
-        return self.route
+        return self.routes[path]
 
-    async def _book(self, scope: Scope, body: bytes) -> Response | None:
+    def _caller(self, scope: Scope, body: bytes) -> tokens.AccessClaims | None:
+        """What the request's access token says, when the request is of the kind this path
+        takes (JSON, a bearer token, nothing unstorable, a usable `Idempotency-Key`)."""
         headers = dict(scope["headers"])
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
@@ -155,8 +162,29 @@ class ExpressBookings:
         ):
             return None
         claims = auth_service.token_claims(self.settings, token.strip())
-        if claims is None:
+        if claims is not None:
+            set_actor(claims.user_id)
+        return claims
+
+    async def _run(self, scope: Scope, work: Callable[[Any], Awaitable[Any]]) -> Any:
+        """`work` on a connection of the express pool; None when the database refused it or
+        went away (the route answers as for any request), a 503 when a lock waited too long
+        (nothing was written, and waiting again in the route would not help)."""
+        lane: ExpressPool = self.state.express
+        try:
+            async with (await lane.pool()).acquire() as connection:
+                return await work(connection)
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate in BUSY_SQLSTATES:
+                log.warning("database busy: %s", exc)
+                return database_busy(Request(scope))
+            return None  # a key or scan id used before: the route replays its answer
+        except (asyncpg.InterfaceError, OSError, TimeoutError):
             return None
+
+    async def _book(
+        self, scope: Scope, body: bytes, claims: tokens.AccessClaims
+    ) -> Response | None:
         try:
             data = BookingCreate.model_validate(json.loads(body))
         except (ValueError, ValidationError):
@@ -165,7 +193,6 @@ class ExpressBookings:
         event = await lane.on_sale.get(self.state.read_sessionmaker, data.event_id)
         if event is None:
             return None
-        set_actor(claims.user_id)
         caller = express.Caller(claims.user_id, claims.session_id, claims.issued_at)
         try:
             planned = express.prepare(
@@ -176,21 +203,85 @@ class ExpressBookings:
         if planned is None:
             return None
         result = booking_view(planned.booking).model_dump(mode="json")  # as jsonable_encoder
+        key = dict(scope["headers"]).get(b"idempotency-key")
         idempotency = Idempotency(key.decode("latin-1") if key else None, "POST", PATH, body)
         answer = idempotency.answer(result, status_code=201, principal=claims.user_id)
-        try:
-            async with (await lane.pool()).acquire() as connection:
-                booked = await express.book(connection, planned, answer)
-        except asyncpg.PostgresError as exc:
-            if exc.sqlstate in BUSY_SQLSTATES:  # nothing was written; waiting again won't help
-                log.warning("database busy: %s", exc)
-                return database_busy(Request(scope))
-            return None  # the key was used before: the route replays its answer
-        except (asyncpg.InterfaceError, OSError, TimeoutError):
-            return None  # the database went away: the route answers as for any request
+        booked = await self._run(scope, lambda c: express.book(c, planned, answer))
+        if isinstance(booked, Response):
+            return booked
         if booked is None:
             lane.on_sale.forget(event.id)
         return JSONResponse(result, status_code=201) if booked else None
+
+    async def _check_in(
+        self, scope: Scope, body: bytes, claims: tokens.AccessClaims
+    ) -> Response | None:
+        try:
+            data = CheckInRequest.model_validate(json.loads(body))
+            event_id = uuid.UUID(scope["path"].split("/")[2])
+        except (ValueError, ValidationError):
+            return None
+        lane: ExpressPool = self.state.express
+        event = await lane.on_sale.get(self.state.read_sessionmaker, event_id)
+        if event is None:
+            return None
+        now = utcnow()
+        at = min(data.scanned_at, now) if data.scanned_at is not None else now
+        opens, closes = service.check_in_window(event)
+        try:
+            code = tickets.code_from_payload(self.settings, data.payload)
+        except AppError:
+            return None
+        if not opens <= at <= closes:
+            return None
+        caller = express.Caller(claims.user_id, claims.session_id, claims.issued_at)
+        admitted = await self._run(
+            scope,
+            lambda c: express.admit(
+                c,
+                caller=caller,
+                event=event,
+                code=code,
+                scan_id=data.scan_id or uuid.uuid4(),
+                device=(data.device or "")[:100] or None,
+                at=at,
+                now=now,
+            ),
+        )
+        if not isinstance(admitted, express.Admission):
+            return admitted  # type: ignore[no-any-return]
+        ticket = admitted.ticket
+        result = CheckInOut(
+            ticket_id=ticket.id,
+            booking_id=ticket.booking_id,
+            ticket_type_id=ticket.ticket_type_id,
+            already_checked_in=False,
+            first_checked_in_at=at,
+            holder_name=admitted.holder_name,
+            ticket_type_name=admitted.ticket_type_name,
+            first_checked_in_by=None,
+            first_checked_in_device=None,
+            outcome=ScanOutcome.admitted.value,
+        )
+        return JSONResponse(result.model_dump(mode="json"))
+
+
+def _express_route(scope: Scope) -> str | None:
+    """Which of the express path's routes the request is for, if any."""
+    if (
+        scope["type"] != "http"
+        or scope["method"] != "POST"
+        or scope.get("root_path")
+        or scope.get("query_string")
+    ):
+        return None
+    path: str = scope["path"]
+    if path == PATH:
+        return PATH
+    parts = path.split("/")
+    if len(parts) == 4 and parts[1] == "events" and parts[3] == "check-ins":
+        return DOOR_PATH
+    return None
 
 
 async def _leave_as_is(connection: asyncpg.Connection[Any]) -> None:

@@ -1,6 +1,6 @@
-"""The one-statement booking on PostgreSQL (api/bookings/express.py): it writes what the
-readable service writes, and it books nothing that service would refuse; whatever it does not
-book, the route decides, in its own words.
+"""The express path on PostgreSQL (api/bookings/express.py): a booking in one statement and a
+door scan in two write what the readable routes write, and never say yes where those would say
+no; whatever the express path leaves, the route decides, in its own words.
 
 SQLite has no such path (every booking there is the readable service's, tested throughout);
 these tests run on PostgreSQL only, where the path is switched on by default.
@@ -17,14 +17,16 @@ import httpx
 import pytest
 from sqlalchemy import func, select, text, update
 
-from api.bookings.models import Booking, BookingLine, BookingTransition, Ticket
+from api.bookings.models import Booking, BookingLine, BookingTransition, CheckInScan, Ticket
 from api.db import utcnow
 from api.events.models import TicketType
 from api.idempotency import IdempotencyRecord
 from api.outbox import OutboxEvent
 from api.users.models import Role, User, UserStatus
 from tests.api.factories import Api, TestUser
+from tests.api.test_door_staff import _tickets
 from tests.api.test_events import published_event, ticket_body
+from tests.api.test_tickets import _free_event
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 
@@ -36,7 +38,8 @@ def settings_overrides() -> dict[str, object]:
 
 def _count(api: Api, outcome: str) -> float:
     registry = api.app.state.metrics.registry
-    return registry.get_sample_value("tessera_express_bookings_total", {"outcome": outcome}) or 0
+    labels = {"route": "/bookings", "outcome": outcome}
+    return registry.get_sample_value("tessera_express_requests_total", labels) or 0
 
 
 async def _book(
@@ -150,7 +153,7 @@ async def test_it_writes_what_the_service_writes(api: Api) -> None:
             api, buyer, event, index=index, quantity=2, attendees=names, key=uuid.uuid4().hex
         )
         assert express.status_code == 201, express.text
-        assert _count(api, "booked") == index + 1  # the express path booked it
+        assert _count(api, "done") == index + 1  # the express path booked it
         readable = await _book(
             api,
             buyer,
@@ -162,7 +165,7 @@ async def test_it_writes_what_the_service_writes(api: Api) -> None:
             readable=True,
         )
         assert readable.status_code == 201, readable.text
-        assert _count(api, "booked") == index + 1  # ... and the route this one
+        assert _count(api, "done") == index + 1  # ... and the route this one
         _same_shape(express.json(), readable.json())
         assert express.headers["content-type"] == readable.headers["content-type"]
         ours = await _written(api, express.json()["id"])
@@ -192,7 +195,7 @@ async def test_a_replay_and_a_reused_key_are_answered_by_the_route(api: Api) -> 
     assert again.headers["idempotent-replayed"] == "true"
     reused = await _book(api, buyer, event, key="order-0001", quantity=2)
     assert (reused.status_code, reused.json()["code"]) == (422, "idempotency.key_reused")
-    assert (_count(api, "booked"), _count(api, "handed_on")) == (1, 2)
+    assert (_count(api, "done"), _count(api, "handed_on")) == (1, 2)
     assert await _reserved(api) == {"General admission": 1}
 
 
@@ -224,7 +227,7 @@ async def test_many_buyers_at_once_never_oversell(api: Api) -> None:
         issued = await session.scalar(select(func.count()).select_from(Ticket))
     assert sold == seats == issued == (await _reserved(api))["General admission"]
     assert sold >= 11  # only a two-seat request can be refused with one seat left
-    assert _count(api, "booked") >= 6
+    assert _count(api, "done") >= 6
 
 
 async def test_it_books_nothing_for_an_ended_session_or_account(api: Api) -> None:
@@ -245,7 +248,7 @@ async def test_it_books_nothing_for_an_ended_session_or_account(api: Api) -> Non
     for person in (signed_out, suspended, stale):
         refused = await _book(api, person, event, key=uuid.uuid4().hex)
         assert refused.status_code == 401, refused.text
-    assert _count(api, "booked") == 0
+    assert _count(api, "done") == 0
     assert await _reserved(api) == {"General admission": 0}
     async with api.app.state.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Booking)) == 0
@@ -262,7 +265,7 @@ async def test_an_edited_event_is_booked_as_it_is_now(api: Api) -> None:
     assert changed.status_code == 200, changed.text
     assert (await _book(api, buyer, event)).json()["total_cents"] == 1500
     assert (await _book(api, buyer, event)).json()["total_cents"] == 1500
-    assert _count(api, "booked") == 2  # the second was the route's; the third planned anew
+    assert _count(api, "done") == 2  # the second was the route's; the third planned anew
     cancelled = await api.client.post(
         f"/events/{event['id']}/cancel", headers=owner.headers, json={"reason": "Storm"}
     )
@@ -283,3 +286,108 @@ async def test_expired_holds_give_their_seats_to_the_next_buyer(api: Api) -> Non
     taken = await _book(api, second, event)
     assert taken.status_code == 201, taken.text  # the route gave the lapsed seat back first
     assert await _reserved(api) == {"General admission": 1}
+
+
+def _door_count(api: Api, outcome: str) -> float:
+    registry = api.app.state.metrics.registry
+    labels = {"route": "/events/{eventId}/check-ins", "outcome": outcome}
+    return registry.get_sample_value("tessera_express_requests_total", labels) or 0
+
+
+async def _scanned(api: Api, ticket_id: str) -> dict[str, Any]:
+    """What admitting a ticket wrote, less ids and times."""
+    ticket_uuid = uuid.UUID(ticket_id)
+    async with api.app.state.sessionmaker() as session:
+        scan = await session.scalar(select(CheckInScan).where(CheckInScan.ticket_id == ticket_uuid))
+        ticket = await session.get(Ticket, ticket_uuid)
+        [row] = await session.scalars(
+            select(OutboxEvent).where(
+                OutboxEvent.entity_id == ticket_id, OutboxEvent.event_type == "ticket.checked_in"
+            )
+        )
+    assert scan is not None
+    assert ticket is not None
+    skip = {"id", "code", "booking_id", "created_at", "ticket_id", "decided_at", "scanned_at"}
+    return {
+        "scan": {c.key: getattr(scan, c.key) for c in CheckInScan.__table__.columns}
+        | {"id": None, "ticket_id": None, "decided_at": None, "scanned_at": None},
+        "in_at_scan_time": ticket.checked_in_at == scan.scanned_at,
+        "by": ticket.checked_in_by,
+        "outbox": (row.entity, row.version, row.actor_id, row.request_id is not None),
+        "payload": {k: v for k, v in row.payload.items() if k not in skip | {"checked_in_at"}},
+        "payload_in_at": datetime.fromisoformat(row.payload["checked_in_at"])
+        == ticket.checked_in_at,
+        "payload_keys": sorted(row.payload),
+    }
+
+
+async def test_the_door_admits_as_the_route_does(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer, full_name="Olu Organizer")
+    event = await _free_event(api, owner)
+    first, second, third = await _tickets(api, event, 3)
+    door = f"/events/{event['id']}/check-ins"
+    staff = await api.signed_in(full_name="Sam Door")
+    stranger = await api.signed_in()
+    granted = await api.client.post(
+        "/staff-grants", headers=owner.headers, json={"email": staff.email, "event_id": event["id"]}
+    )
+    assert granted.status_code == 201, granted.text
+    scan = {"payload": first["qr_payload"], "device": "Door 1"}
+    refused = await api.client.post(door, headers=stranger.headers, json=scan)
+    assert (refused.status_code, refused.json()["code"]) == (403, "event.not_staff")
+    assert _door_count(api, "done") == 0
+
+    express = await api.client.post(door, headers=staff.headers, json=scan)
+    assert express.status_code == 200, express.text
+    assert _door_count(api, "done") == 1
+    readable = await api.client.post(
+        door + "?via=route", headers=staff.headers, json={**scan, "payload": second["qr_payload"]}
+    )
+    assert readable.status_code == 200, readable.text
+    assert _door_count(api, "done") == 1
+    ours, theirs = express.json(), readable.json()
+    for answer in (ours, theirs):
+        datetime.fromisoformat(answer.pop("first_checked_in_at"))
+        answer.pop("ticket_id")
+    assert ours == theirs
+    assert ours["holder_name"] == "Bea Buyer"
+    assert await _scanned(api, first["id"]) == await _scanned(api, second["id"])
+
+    again = await api.client.post(door, headers=staff.headers, json=scan)
+    assert again.json()["outcome"] == "already"
+    assert (again.json()["first_checked_in_by"], again.json()["first_checked_in_device"]) == (
+        "Sam Door",
+        "Door 1",
+    )
+    async with api.app.state.sessionmaker() as session:
+        await session.execute(
+            update(Ticket).where(Ticket.id == uuid.UUID(third["id"])).values(status="void")
+        )
+        await session.commit()
+    void = await api.client.post(door, headers=staff.headers, json={"payload": third["qr_payload"]})
+    assert (void.status_code, void.json()["code"]) == (409, "ticket.cancelled")
+    assert _door_count(api, "done") == 1
+    assert len(await api.outbox("ticket.checked_in")) == 2
+
+
+async def test_one_ticket_at_many_doors_at_once_is_admitted_once(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await _free_event(api, owner)
+    [ticket] = await _tickets(api, event, 1)
+    door = f"/events/{event['id']}/check-ins"
+    answers = await asyncio.gather(
+        *(
+            api.client.post(
+                door,
+                headers=owner.headers,
+                json={"payload": ticket["qr_payload"], "device": f"D{i}"},
+            )
+            for i in range(8)
+        )
+    )
+    outcomes = sorted(a.json()["outcome"] for a in answers)
+    assert outcomes == ["admitted"] + ["already"] * 7
+    assert len(await api.outbox("ticket.checked_in")) == 1
+    async with api.app.state.sessionmaker() as session:
+        scans = await session.scalar(select(func.count()).select_from(CheckInScan))
+    assert scans == 8
