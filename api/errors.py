@@ -122,6 +122,11 @@ def problem(
 
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
+    return app_error_response(request, exc)
+
+
+def app_error_response(request: Request, exc: AppError) -> JSONResponse:
+    """The problem document an `AppError` is answered with."""
     return problem(
         request,
         status=exc.status,

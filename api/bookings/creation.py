@@ -123,5 +123,9 @@ async def _claim_all(
                 session, ticket_type_id=line.ticket_type_id, quantity=line.quantity
             )
         if not claimed:
-            name = types[line.ticket_type_id].name
-            raise SoldOut(f"Not enough {name} tickets left.", field=f"lines.{index}.quantity")
+            raise sold_out(types[line.ticket_type_id].name, index)
+
+
+def sold_out(name: str, index: int) -> SoldOut:
+    """The refusal when the seats asked for on line `index` are gone."""
+    return SoldOut(f"Not enough {name} tickets left.", field=f"lines.{index}.quantity")

@@ -19,6 +19,7 @@ and answers as it always does: this path only ever says yes to what that one wou
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 import time
 import uuid
@@ -46,21 +47,26 @@ if TYPE_CHECKING:
 # statement's start, and the foreign keys are checked at its end. Every insert reads from
 # `booking`, which is empty unless the claim took the seats.
 STATEMENT = """
-WITH claim AS (
+WITH allowed AS (
+    SELECT EXISTS (
+             SELECT 1 FROM events AS e
+             WHERE e.id = $4 AND e.version = $5 AND e.status = 'published'
+           ) AS event_ok,
+           EXISTS (
+             SELECT 1 FROM users AS u
+             WHERE u.id = $1 AND u.status = 'active'
+               AND (u.tokens_valid_after IS NULL
+                    OR date_trunc('second', u.tokens_valid_after) <= $3)
+               AND ($2::uuid IS NULL OR EXISTS (
+                 SELECT 1 FROM auth_sessions AS s
+                 WHERE s.id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL
+               ))
+           ) AS caller_ok
+), claim AS (
     UPDATE ticket_types AS t SET reserved = t.reserved + $8
+    FROM allowed
     WHERE t.id = $6 AND t.version = $7 AND t.reserved + $8 <= t.quantity
-      AND EXISTS (
-        SELECT 1 FROM events AS e WHERE e.id = $4 AND e.version = $5 AND e.status = 'published'
-      )
-      AND EXISTS (
-        SELECT 1 FROM users AS u
-        WHERE u.id = $1 AND u.status = 'active'
-          AND (u.tokens_valid_after IS NULL OR date_trunc('second', u.tokens_valid_after) <= $3)
-          AND ($2::uuid IS NULL OR EXISTS (
-            SELECT 1 FROM auth_sessions AS s
-            WHERE s.id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL
-          ))
-      )
+      AND allowed.event_ok AND allowed.caller_ok
     RETURNING t.id
 ), booking AS (
     INSERT INTO bookings (id, user_id, event_id, status, currency, total_cents, tax_cents,
@@ -92,8 +98,21 @@ WITH claim AS (
     SELECT $32::text, $33, $34, $35::json, $37, $36 FROM booking WHERE $32::text IS NOT NULL
 )
 SELECT (SELECT count(*) FROM booking) AS booked,
-       (SELECT version FROM ticket_types WHERE id = $6) AS ticket_type_version,
-       (SELECT version FROM events WHERE id = $4) AS event_version
+       allowed.event_ok, allowed.caller_ok,
+       t.version AS ticket_type_version,
+       t.quantity - t.reserved AS seats_left,
+       -- what the route would do before it says sold out: give lapsed holds back (a second's
+       -- margin), or answer a key used before
+       EXISTS (
+         SELECT 1 FROM bookings AS b
+         WHERE b.status = 'pending' AND b.expires_at <= $15 + interval '1 second'
+           AND b.id IN (SELECT l.booking_id FROM booking_lines AS l WHERE l.ticket_type_id = $6)
+       ) AS lapsed_holds,
+       $32::text IS NOT NULL AND EXISTS (
+         SELECT 1 FROM idempotency_keys AS k WHERE k.scope_key = $32::text
+       ) AS key_used
+FROM allowed, ticket_types AS t
+WHERE t.id = $6
 """
 
 
@@ -130,10 +149,9 @@ class OnSale:
         try:
             async with sessions() as session:
                 event = await events_service.find_published(session, event_id=event_id)
-        except BaseException as exc:
+        except BaseException:
             self.forget(event_id)
-            reading.set_exception(exc)
-            reading.exception()  # those waiting get it; nobody else needs to see it
+            reading.set_result(None)  # those waiting hand their requests on to the route
             raise
         reading.set_result(event)
         if event is None:
@@ -204,13 +222,18 @@ def prepare(
     return Planned(booking, arguments)
 
 
+class Outcome(enum.Enum):
+    booked = "booked"
+    sold_out = "sold_out"  # as the route would say: no lapsed holds to give back, no replay
+    changed = "changed"  # the event or its ticket type is not as planned: read them again
+    undecided = "undecided"  # the route decides
+
+
 async def book(
     connection: asyncpg.Connection[Any], planned: Planned, answer: StoredAnswer | None
-) -> bool | None:
-    """Run the statement, with the answer to keep for the request's `Idempotency-Key`: True
-    when it booked; False when it booked nothing and the event as planned is still current;
-    None when it booked nothing because the event changed since (raises when the key was
-    used before)."""
+) -> Outcome:
+    """Run the statement, with the answer to keep for the request's `Idempotency-Key`
+    (raises when the key was used before and the booking got as far as storing it)."""
     stored = (
         (
             answer.scope_key,
@@ -224,11 +247,20 @@ async def book(
         else (None,) * 6
     )
     row = await connection.fetchrow(STATEMENT, *planned.arguments, *stored)
-    assert row is not None
+    if row is None:  # no such ticket type any more
+        return Outcome.changed
     if row["booked"] == 1:
-        return True
-    planned_versions = (planned.arguments[4], planned.arguments[6])
-    return False if (row["event_version"], row["ticket_type_version"]) == planned_versions else None
+        return Outcome.booked
+    if not row["event_ok"] or row["ticket_type_version"] != planned.arguments[6]:
+        return Outcome.changed
+    if (
+        row["caller_ok"]
+        and row["seats_left"] < planned.arguments[7]
+        and not row["lapsed_holds"]
+        and not row["key_used"]
+    ):
+        return Outcome.sold_out
+    return Outcome.undecided
 
 
 async def warm(connection: asyncpg.Connection[Any]) -> None:
@@ -320,10 +352,11 @@ async def admit(
     device: str | None,
     at: datetime,
     now: datetime,
-) -> Admission | None:
+) -> Admission | bool | None:
     """Admit the ticket `code` names at `event`'s door, scanned at `at`, if it is a valid
-    ticket of this event not yet in and the caller works this door; else None (admitted
-    nothing: the route decides). Raises when the scan id was used before."""
+    ticket of this event not yet in and the caller works this door. Else (admitted nothing:
+    the route decides) None when the read said no, False when the ticket or the event changed
+    between the read and the write. Raises when the scan id was used before."""
     read = await connection.fetchrow(
         DOOR_READ, code, caller.user_id, caller.session_id, caller.issued_at, event.id
     )
@@ -364,7 +397,7 @@ async def admit(
         event.version,
     )
     if admitted != 1:
-        return None
+        return False
     names = {t.id: t.name for t in event.ticket_types}
     return Admission(
         ticket,

@@ -33,13 +33,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import service as auth_service
 from api.auth import tokens
-from api.bookings import express, service, tickets
+from api.bookings import creation, express, service, tickets
 from api.bookings.models import ScanOutcome
 from api.bookings.router import booking_view
 from api.bookings.schemas import BookingCreate, CheckInOut, CheckInRequest
 from api.config import Settings
 from api.db import utcnow
-from api.errors import BUSY_SQLSTATES, AppError, database_busy
+from api.errors import BUSY_SQLSTATES, AppError, app_error_response, database_busy
 from api.idempotency import Idempotency
 from api.inputs import UNSTORABLE, may_carry_unstorable
 from api.observability import set_actor
@@ -50,8 +50,8 @@ log = logging.getLogger(__name__)
 
 
 class ExpressPool:
-    """The connections the express path books on (asyncpg, opened on first use), and the
-    events it plans from. One per app; closed by its lifespan."""
+    """The connections the express path works on (asyncpg, opened at start or on first use),
+    and the events it plans from. One per app; closed by its lifespan."""
 
     def __init__(self, settings: Settings) -> None:
         self.dsn = make_url(settings.database_url).set(drivername="postgresql")
@@ -69,7 +69,14 @@ class ExpressPool:
     def open_in_background(self) -> None:
         """Open the connections now, not in the first burst of bookings (each takes a few
         milliseconds, and longer on a busy machine)."""
-        self._warming = asyncio.create_task(self.pool(min_size=self.size))
+        self._warming = asyncio.create_task(self._open_all())
+
+    async def _open_all(self) -> None:
+        try:
+            await self.pool(min_size=self.size)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            # The routes answer meanwhile; the next booking tries again.
+            log.warning("express connections not opened at start: %s", exc)
 
     async def pool(self, min_size: int = 0) -> asyncpg.Pool[Any]:
         if self._pool is None:
@@ -129,7 +136,9 @@ class ExpressBookings:
             else:
                 response = await self._check_in(scope, body, claims)
         outcome = (
-            "handed_on" if response is None else "busy" if response.status_code == 503 else "done"
+            "handed_on"
+            if response is None
+            else {503: "busy", 409: "sold_out"}.get(response.status_code, "done")
         )
         self.state.metrics.express_requests.labels(route, outcome).inc()
         if response is None:
@@ -206,12 +215,16 @@ class ExpressBookings:
         key = dict(scope["headers"]).get(b"idempotency-key")
         idempotency = Idempotency(key.decode("latin-1") if key else None, "POST", PATH, body)
         answer = idempotency.answer(result, status_code=201, principal=claims.user_id)
-        booked = await self._run(scope, lambda c: express.book(c, planned, answer))
-        if isinstance(booked, Response):
-            return booked
-        if booked is None:
+        outcome = await self._run(scope, lambda c: express.book(c, planned, answer))
+        if isinstance(outcome, Response) or outcome is None:
+            return outcome
+        if outcome == express.Outcome.changed:
             lane.on_sale.forget(event.id)
-        return JSONResponse(result, status_code=201) if booked else None
+        if outcome == express.Outcome.sold_out:
+            (line,) = data.lines
+            name = next(t.name for t in event.ticket_types if t.id == line.ticket_type_id)
+            return app_error_response(Request(scope), creation.sold_out(name, 0))
+        return JSONResponse(result, status_code=201) if outcome == express.Outcome.booked else None
 
     async def _check_in(
         self, scope: Scope, body: bytes, claims: tokens.AccessClaims
@@ -248,8 +261,10 @@ class ExpressBookings:
                 now=now,
             ),
         )
+        if admitted is False:
+            lane.on_sale.forget(event.id)  # perhaps edited: read it again for the next scan
         if not isinstance(admitted, express.Admission):
-            return admitted  # type: ignore[no-any-return]
+            return admitted if isinstance(admitted, Response) else None
         ticket = admitted.ticket
         result = CheckInOut(
             ticket_id=ticket.id,

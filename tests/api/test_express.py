@@ -391,3 +391,58 @@ async def test_one_ticket_at_many_doors_at_once_is_admitted_once(api: Api) -> No
     async with api.app.state.sessionmaker() as session:
         scans = await session.scalar(select(func.count()).select_from(CheckInScan))
     assert scans == 8
+
+
+async def test_an_event_edited_between_scans_is_read_again(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await _free_event(api, owner)
+    first, second, third = await _tickets(api, event, 3)
+    door = f"/events/{event['id']}/check-ins"
+    scanned = await api.client.post(
+        door, headers=owner.headers, json={"payload": first["qr_payload"]}
+    )
+    assert (scanned.json()["outcome"], _door_count(api, "done")) == ("admitted", 1)
+    edited = await api.client.put(
+        f"/events/{event['id']}", headers=owner.headers, json={"title": "Harbour Jazz, moved"}
+    )
+    assert edited.status_code == 200, edited.text
+    # Planned from the event as it was: the write admits nothing, the route admits it.
+    scanned = await api.client.post(
+        door, headers=owner.headers, json={"payload": second["qr_payload"]}
+    )
+    assert (scanned.json()["outcome"], _door_count(api, "done")) == ("admitted", 1)
+    scanned = await api.client.post(
+        door, headers=owner.headers, json={"payload": third["qr_payload"]}
+    )
+    assert (scanned.json()["outcome"], _door_count(api, "done")) == ("admitted", 2)
+    assert len(await api.outbox("ticket.checked_in")) == 3
+
+
+async def test_a_sold_out_buyer_is_told_so_as_the_route_would(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner, tickets=[ticket_body(price_cents=0, quantity=2)])
+    first, late = await api.signed_in(), await api.signed_in()
+    kept = await _book(api, first, event, quantity=2, key="first-order")
+    assert kept.status_code == 201
+    told = await _book(api, late, event, key=uuid.uuid4().hex)
+    assert _count(api, "sold_out") == 1  # answered by the express path ...
+    by_route = await _book(api, late, event, key=uuid.uuid4().hex, readable=True)
+    assert _count(api, "sold_out") == 1  # ... and this one by the route
+    ours, theirs = told.json(), by_route.json()
+    assert (told.status_code, ours["code"]) == (409, "booking.sold_out")
+    assert told.headers["content-type"] == by_route.headers["content-type"]
+    assert {k: v for k, v in ours.items() if k != "request_id"} == {
+        k: v for k, v in theirs.items() if k != "request_id"
+    }
+    # A key used before is replayed, sold out or not; an expired hold goes back to the sale.
+    again = await _book(api, first, event, quantity=2, key="first-order")
+    assert (again.status_code, again.content) == (201, kept.content)
+    assert _count(api, "sold_out") == 1
+    async with api.app.state.sessionmaker() as session:
+        await session.execute(
+            update(Booking).values(status="pending", expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+    taken = await _book(api, late, event, key=uuid.uuid4().hex)
+    assert taken.status_code == 201, taken.text
+    assert _count(api, "sold_out") == 1
