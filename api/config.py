@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # that waited `admission_max_wait_ms` is answered 503 with Retry-After (api/admission.py).
     admission_max_in_flight: int = Field(default=8, ge=1)
     admission_max_wait_ms: int = Field(default=500, ge=0, le=30_000)
+    # Move what start-up made (most of the heap) out of the garbage collector's way, so a full
+    # collection during a burst of requests walks only what requests made (api/main.py).
+    gc_freeze_at_start: bool = True
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     public_base_url: str = "http://127.0.0.1:8000"
 

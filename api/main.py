@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -142,6 +143,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.oauth_http = httpx.AsyncClient(timeout=10)
             if settings.express_open_at_start and hasattr(app.state, "express"):
                 app.state.express.open_in_background()
+            if settings.gc_freeze_at_start:
+                # What start-up made (the app, its schemas, the ORM's mappers: most of the
+                # heap) lives as long as the process: out of the collector's way, a full
+                # collection during a burst walks only what requests made.
+                gc.collect()
+                gc.freeze()
             yield
         finally:
             await close_providers(getattr(app.state, "payment_providers", {}))

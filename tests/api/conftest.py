@@ -40,6 +40,9 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "admission_max_wait_ms": 30_000,
         # Each test's app would open a pool of connections it mostly never books on.
         "express_open_at_start": False,
+        # Many apps start in one test process: freezing the heap each time would keep what
+        # earlier tests left behind, and a full collection each start costs time.
+        "gc_freeze_at_start": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
