@@ -27,10 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from api import outbox
 from api.bookings import capacity, tickets
 from api.bookings.creation import plan
-from api.bookings.models import Booking, BookingStatus, Ticket, TicketStatus
+from api.bookings.models import Booking, BookingStatus, TicketStatus
 from api.bookings.schemas import BookingCreate
 from api.db import utcnow
 from api.events import service as events_service
@@ -277,59 +276,74 @@ async def warm(connection: asyncpg.Connection[Any]) -> None:
     )
 
 
-# The door: a ticket admitted in two round trips, each a statement of its own. The first reads
-# the ticket, its buyer's name and whether the caller may work this event's door (what
-# `events.service.get_staffed_or_raise` and `auth.service.authenticate` check); the second,
-# only for a valid ticket of this event not yet in, locks its booking as `tickets.check_in`
-# does (a cancellation waits, or is waited for), admits it on the condition that it is still
-# as read, and records the scan and the outbox row. Anything else (a repeat scan, a void or
-# unknown ticket, a scan id sent before) is the route's to decide.
-DOOR_READ = """
-SELECT t.id, t.booking_id, t.ticket_type_id, t.event_id, t.code, t.status, t.created_at,
-       t.attendee_name, t.checked_in_at, t.checked_in_by,
-       (SELECT coalesce(nullif(u.display_name, ''), u.full_name)
-        FROM users AS u WHERE u.id = b.user_id) AS buyer_name,
-       EXISTS (
-         SELECT 1 FROM users AS s JOIN events AS e ON e.id = $5
-         WHERE s.id = $2 AND s.status = 'active'
-           AND (s.tokens_valid_after IS NULL OR date_trunc('second', s.tokens_valid_after) <= $4)
-           AND ($3::uuid IS NULL OR EXISTS (
-             SELECT 1 FROM auth_sessions AS a
-             WHERE a.id = $3 AND a.user_id = s.id AND a.revoked_at IS NULL
-           ))
-           AND (s.role = 'admin' OR e.organizer_id = s.id OR (
-             s.email_verified_at IS NOT NULL AND EXISTS (
-               SELECT 1 FROM staff_grants AS g
-               WHERE g.email = lower(trim(s.email)) AND g.revoked_at IS NULL
-                 AND (g.event_id = e.id OR (g.event_id IS NULL AND g.organizer_id = e.organizer_id))
-             )
-           ))
-       ) AS allowed
-FROM tickets AS t JOIN bookings AS b ON b.id = t.booking_id
-WHERE t.code = $1
-"""
-
-DOOR_ADMIT = """
-WITH locked AS (
-    SELECT b.id FROM bookings AS b WHERE b.id = $1 FOR NO KEY UPDATE
+# The door: a ticket admitted in one statement. It reads the ticket, its buyer's name and
+# whether the caller may work this event's door (what `events.service.get_staffed_or_raise`
+# and `auth.service.authenticate` check); only for a valid ticket of this event not yet in, it
+# locks the ticket's booking as `tickets.check_in` does (a cancellation waits, or is waited
+# for), admits the ticket, and records the scan and the outbox row, whose payload is the
+# admitted row as `outbox.row_image` renders it (times as Python's `isoformat`). Anything else
+# (a repeat scan, a void or unknown ticket, a scan id sent before) is the route's to decide.
+DOOR = """
+WITH found AS (
+    SELECT t.id, t.booking_id, t.ticket_type_id, t.event_id, t.status, t.checked_in_at,
+           (SELECT coalesce(nullif(u.display_name, ''), u.full_name)
+            FROM users AS u WHERE u.id = b.user_id) AS buyer_name,
+           EXISTS (
+             SELECT 1 FROM users AS s JOIN events AS e ON e.id = $5
+             WHERE s.id = $2 AND s.status = 'active'
+               AND (s.tokens_valid_after IS NULL
+                    OR date_trunc('second', s.tokens_valid_after) <= $4)
+               AND ($3::uuid IS NULL OR EXISTS (
+                 SELECT 1 FROM auth_sessions AS a
+                 WHERE a.id = $3 AND a.user_id = s.id AND a.revoked_at IS NULL
+               ))
+               AND (s.role = 'admin' OR e.organizer_id = s.id OR (
+                 s.email_verified_at IS NOT NULL AND EXISTS (
+                   SELECT 1 FROM staff_grants AS g
+                   WHERE g.email = lower(trim(s.email)) AND g.revoked_at IS NULL
+                     AND (g.event_id = e.id
+                          OR (g.event_id IS NULL AND g.organizer_id = e.organizer_id))
+                 )
+               ))
+           ) AS allowed
+    FROM tickets AS t JOIN bookings AS b ON b.id = t.booking_id
+    WHERE t.code = $1
+), locked AS (
+    SELECT b.id FROM bookings AS b JOIN found AS f ON f.booking_id = b.id
+    WHERE f.allowed AND f.event_id = $5 AND f.status = 'valid' AND f.checked_in_at IS NULL
+    FOR NO KEY UPDATE OF b
 ), admitted AS (
-    UPDATE tickets AS t SET checked_in_at = $3, checked_in_by = $4
-    WHERE t.id = $2 AND t.checked_in_at IS NULL AND t.status = 'valid'
-      AND t.attendee_name IS NOT DISTINCT FROM $5
-      AND EXISTS (SELECT 1 FROM locked)
-      AND EXISTS (SELECT 1 FROM events AS e WHERE e.id = $7 AND e.version = $13)
-    RETURNING t.id
+    UPDATE tickets AS t SET checked_in_at = $6, checked_in_by = $2
+    FROM locked
+    WHERE t.booking_id = locked.id AND t.code = $1
+      AND t.checked_in_at IS NULL AND t.status = 'valid'
+      AND EXISTS (SELECT 1 FROM events AS e WHERE e.id = $5 AND e.version = $7)
+    RETURNING t.id, t.booking_id, t.event_id, t.ticket_type_id, t.code, t.status,
+              t.created_at, t.attendee_name
 ), scanned AS (
     INSERT INTO check_in_scans (id, event_id, ticket_id, staff_id, device, offline, scanned_at,
                                 decided_at, outcome, code)
-    SELECT $6, $7, id, $4, $8, false, $3, $9, 'admitted', NULL FROM admitted
+    SELECT $8, $5, a.id, $2, $9, false, $6, $10, 'admitted', NULL FROM admitted AS a
 ), announced AS (
     INSERT INTO outbox (event_id, event_type, entity, entity_id, version, payload,
                         occurred_at, actor_id, request_id)
-    SELECT $10, 'ticket.checked_in', 'ticket', $2::uuid::text, 1, $11::jsonb, $9, $4, $12
-    FROM admitted
+    SELECT $11, 'ticket.checked_in', 'ticket', a.id::text, 1,
+           jsonb_build_object(
+             'id', a.id::text, 'booking_id', a.booking_id::text,
+             'event_id', a.event_id::text, 'ticket_type_id', a.ticket_type_id::text,
+             'code', a.code, 'status', a.status,
+             'created_at', to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+               || CASE WHEN date_part('microseconds', a.created_at)::bigint % 1000000 = 0
+                       THEN '' ELSE to_char(a.created_at AT TIME ZONE 'UTC', '.US') END
+               || '+00:00',
+             'attendee_name', a.attendee_name, 'checked_in_at', $12::text,
+             'checked_in_by', $2::uuid::text
+           ),
+           $10, $2, $13
+    FROM admitted AS a
 )
-SELECT count(*) FROM admitted
+SELECT f.*, a.attendee_name AS admitted_name, a.id IS NOT NULL AS admitted
+FROM found AS f LEFT JOIN admitted AS a ON a.id = f.id
 """
 
 
@@ -337,7 +351,9 @@ SELECT count(*) FROM admitted
 class Admission:
     """A ticket admitted at the door by the express path, with what the door shows."""
 
-    ticket: Ticket
+    ticket_id: uuid.UUID
+    booking_id: uuid.UUID
+    ticket_type_id: uuid.UUID
     holder_name: str
     ticket_type_name: str
 
@@ -355,52 +371,40 @@ async def admit(
 ) -> Admission | bool | None:
     """Admit the ticket `code` names at `event`'s door, scanned at `at`, if it is a valid
     ticket of this event not yet in and the caller works this door. Else (admitted nothing:
-    the route decides) None when the read said no, False when the ticket or the event changed
-    between the read and the write. Raises when the scan id was used before."""
-    read = await connection.fetchrow(
-        DOOR_READ, code, caller.user_id, caller.session_id, caller.issued_at, event.id
-    )
-    if (
-        read is None
-        or not read["allowed"]
-        or read["event_id"] != event.id
-        or read["status"] != TicketStatus.valid.value
-        or read["checked_in_at"] is not None
-    ):
-        return None
-    ticket = Ticket(
-        id=read["id"],
-        booking_id=read["booking_id"],
-        event_id=read["event_id"],
-        ticket_type_id=read["ticket_type_id"],
-        code=read["code"],
-        status=TicketStatus.valid,
-        created_at=read["created_at"],
-        attendee_name=read["attendee_name"],
-        checked_in_at=at,
-        checked_in_by=caller.user_id,
-    )
-    admitted = await connection.fetchval(
-        DOOR_ADMIT,
-        ticket.booking_id,
-        ticket.id,
-        at,
+    the route decides) None when the ticket or the caller is not for this path, False when the
+    ticket or the event changed since they were read. Raises when the scan id was used
+    before."""
+    row = await connection.fetchrow(
+        DOOR,
+        code,
         caller.user_id,
-        ticket.attendee_name,
-        scan_id,
+        caller.session_id,
+        caller.issued_at,
         event.id,
+        at,
+        event.version,
+        scan_id,
         device,
         now,
         uuid.uuid4(),
-        json.dumps(outbox.row_image(ticket)),
+        at.isoformat(),  # as `outbox.row_image` renders the time the route admits it at
         current_request_id(),
-        event.version,
     )
-    if admitted != 1:
-        return False
+    if row is None:
+        return None
+    if not row["admitted"]:
+        usable = (
+            row["allowed"]
+            and row["event_id"] == event.id
+            and row["status"] == TicketStatus.valid.value
+            and row["checked_in_at"] is None
+        )
+        return False if usable else None
     names = {t.id: t.name for t in event.ticket_types}
     return Admission(
-        ticket,
-        ticket.attendee_name or read["buyer_name"] or "",
-        names.get(ticket.ticket_type_id, ""),
+        row["id"],
+        row["booking_id"],
+        row["ticket_type_id"],
+        row["admitted_name"] or row["buyer_name"] or "",
+        names.get(row["ticket_type_id"], ""),
     )

@@ -1,6 +1,6 @@
 """The express path's ASGI layer, on PostgreSQL: in front of the FastAPI routes, it takes the
 common `POST /bookings` (a signed-in buyer, one line, JSON) and books it in one statement, and
-the common `POST /events/{eventId}/check-ins` (a first admission) and admits it in two
+the common `POST /events/{eventId}/check-ins` (a first admission) and admits it in one
 (`express`), without the framework's per-request work. Everything else, and every request those
 statements do not carry out, goes on to the FastAPI route unchanged, body included: it
 refuses, replays an `Idempotency-Key` or a scan id, and does what this layer leaves, with the
@@ -114,8 +114,8 @@ class ExpressPool:
 
 
 class ExpressBookings:
-    """ASGI middleware: books `POST /bookings` in one statement and admits a ticket at
-    `POST /events/{eventId}/check-ins` in two, where it can (see the module)."""
+    """ASGI middleware: books `POST /bookings` and admits a ticket at
+    `POST /events/{eventId}/check-ins`, each in one statement, where it can (see the module)."""
 
     def __init__(self, app: ASGIApp, *, settings: Settings, state: State) -> None:
         self.app = app
@@ -265,11 +265,10 @@ class ExpressBookings:
             lane.on_sale.forget(event.id)  # perhaps edited: read it again for the next scan
         if not isinstance(admitted, express.Admission):
             return admitted if isinstance(admitted, Response) else None
-        ticket = admitted.ticket
         result = CheckInOut(
-            ticket_id=ticket.id,
-            booking_id=ticket.booking_id,
-            ticket_type_id=ticket.ticket_type_id,
+            ticket_id=admitted.ticket_id,
+            booking_id=admitted.booking_id,
+            ticket_type_id=admitted.ticket_type_id,
             already_checked_in=False,
             first_checked_in_at=at,
             holder_name=admitted.holder_name,
