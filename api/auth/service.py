@@ -326,13 +326,18 @@ async def set_new_password(
     )
 
 
-def token_claims(settings: Settings, access_token: str) -> tokens.AccessClaims | None:
+def token_claims(verified: tokens.VerifiedTokens, access_token: str) -> tokens.AccessClaims | None:
     """What a well-signed, current access token says, or None; whether its session is live and
     its user active is the database's to say (`authenticate` checks both)."""
     try:
-        return tokens.decode_access_token(settings, access_token)
+        return verified.claims(access_token)
     except jwt.InvalidTokenError:
         return None
+
+
+def verified_tokens(settings: Settings) -> tokens.VerifiedTokens:
+    """A process's memory of the access tokens it has verified (`token_claims` reads it)."""
+    return tokens.VerifiedTokens(settings)
 
 
 async def authenticate(

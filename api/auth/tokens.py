@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,8 +60,16 @@ def browser_audience(settings: Settings) -> str:
     return f"{settings.jwt_audience}:browser"
 
 
+LEEWAY_SECONDS = 5
+
+
 def decode_access_token(settings: Settings, token: str, *, browser: bool = False) -> AccessClaims:
     """Verify signature, algorithm, issuer, audience and expiry; raises jwt.InvalidTokenError."""
+    return _decoded(settings, token, browser=browser)[0]
+
+
+def _decoded(settings: Settings, token: str, *, browser: bool) -> tuple[AccessClaims, float]:
+    """The token's claims and when it stops being accepted (a Unix time, leeway included)."""
     claims = jwt.decode(
         token,
         settings.derived_key("jwt"),
@@ -68,20 +77,44 @@ def decode_access_token(settings: Settings, token: str, *, browser: bool = False
         audience=browser_audience(settings) if browser else settings.jwt_audience,
         issuer=settings.jwt_issuer,
         options={"require": REQUIRED_CLAIMS},
-        leeway=5,
+        leeway=LEEWAY_SECONDS,
     )
     try:
         user_id = uuid.UUID(str(claims["sub"]))
         session_id = uuid.UUID(str(claims["sid"])) if "sid" in claims else None
     except ValueError as exc:
         raise jwt.InvalidTokenError("bad subject") from exc
-    return AccessClaims(
+    decoded = AccessClaims(
         user_id=user_id,
         role=str(claims["role"]),
         issued_at=datetime.fromtimestamp(int(claims["iat"]), tz=utcnow().tzinfo),
         jti=str(claims["jti"]),
         session_id=session_id,
     )
+    return decoded, float(claims["exp"]) + LEEWAY_SECONDS
+
+
+class VerifiedTokens:
+    """Bearer access tokens this process has verified, with their claims, until they expire:
+    what a token string says never changes, so its signature needs checking once. Only what
+    the token says is kept: whether its session still stands and its user is still active is
+    read from the database on every request, as before. One per app (its keys); bounded."""
+
+    def __init__(self, settings: Settings, size: int = 10_000) -> None:
+        self.settings = settings
+        self.size = size
+        self._claims: dict[str, tuple[AccessClaims, float]] = {}
+
+    def claims(self, token: str) -> AccessClaims:
+        """As `decode_access_token` (raises jwt.InvalidTokenError), from memory when it can."""
+        found = self._claims.get(token)
+        if found is not None and time.time() < found[1]:
+            return found[0]
+        decoded = _decoded(self.settings, token, browser=False)
+        if len(self._claims) >= self.size:
+            self._claims.clear()
+        self._claims[token] = decoded
+        return decoded[0]
 
 
 def new_opaque_token() -> str:

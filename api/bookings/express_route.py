@@ -59,6 +59,7 @@ class ExpressPool:
         self.lock_timeout_ms = settings.database_lock_timeout_ms
         self.hold = timedelta(minutes=settings.booking_hold_minutes)
         self.on_sale = express.OnSale()
+        self.tokens = auth_service.verified_tokens(settings)
         self._pool: asyncpg.Pool[Any] | None = None
         self._opening = asyncio.Lock()
         self._warming: asyncio.Task[Any] | None = None
@@ -170,7 +171,7 @@ class ExpressBookings:
             or may_carry_unstorable(body)
         ):
             return None
-        claims = auth_service.token_claims(self.settings, token.strip())
+        claims = auth_service.token_claims(self.state.express.tokens, token.strip())
         if claims is not None:
             set_actor(claims.user_id)
         return claims
