@@ -42,10 +42,26 @@ if TYPE_CHECKING:
 
     from api.events import Event
 
+
+def _caller_live(user_row: str, *, user: str, session: str, issued_at: str) -> str:
+    """The SQL condition that the access token's user (`user_row`, a row of `users`) is active
+    and its session stands: what `auth.service.authenticate` checks, given the parameters
+    holding the token's user id, session id and time of issue."""
+    return f"""{user_row}.id = {user} AND {user_row}.status = 'active'
+               AND ({user_row}.tokens_valid_after IS NULL
+                    OR date_trunc('second', {user_row}.tokens_valid_after) <= {issued_at})
+               AND ({session}::uuid IS NULL OR EXISTS (
+                 SELECT 1 FROM auth_sessions AS auth
+                 WHERE auth.id = {session} AND auth.user_id = {user_row}.id
+                   AND auth.revoked_at IS NULL
+               ))"""  # noqa: S608
+
+
 # Each CTE runs whatever the main query reads; all of them see the snapshot taken at the
 # statement's start, and the foreign keys are checked at its end. Every insert reads from
 # `booking`, which is empty unless the claim took the seats.
-STATEMENT = """
+STATEMENT = (
+    """
 WITH allowed AS (
     SELECT EXISTS (
              SELECT 1 FROM events AS e
@@ -53,13 +69,9 @@ WITH allowed AS (
            ) AS event_ok,
            EXISTS (
              SELECT 1 FROM users AS u
-             WHERE u.id = $1 AND u.status = 'active'
-               AND (u.tokens_valid_after IS NULL
-                    OR date_trunc('second', u.tokens_valid_after) <= $3)
-               AND ($2::uuid IS NULL OR EXISTS (
-                 SELECT 1 FROM auth_sessions AS s
-                 WHERE s.id = $2 AND s.user_id = u.id AND s.revoked_at IS NULL
-               ))
+             WHERE """  # noqa: S608
+    + _caller_live("u", user="$1", session="$2", issued_at="$3")
+    + """
            ) AS caller_ok
 ), claim AS (
     UPDATE ticket_types AS t SET reserved = t.reserved + $8
@@ -113,6 +125,7 @@ SELECT (SELECT count(*) FROM booking) AS booked,
 FROM allowed, ticket_types AS t
 WHERE t.id = $6
 """
+)
 
 
 @dataclass(frozen=True)
@@ -283,20 +296,17 @@ async def warm(connection: asyncpg.Connection[Any]) -> None:
 # for), admits the ticket, and records the scan and the outbox row, whose payload is the
 # admitted row as `outbox.row_image` renders it (times as Python's `isoformat`). Anything else
 # (a repeat scan, a void or unknown ticket, a scan id sent before) is the route's to decide.
-DOOR = """
+DOOR = (
+    """
 WITH found AS (
     SELECT t.id, t.booking_id, t.ticket_type_id, t.event_id, t.status, t.checked_in_at,
            (SELECT coalesce(nullif(u.display_name, ''), u.full_name)
             FROM users AS u WHERE u.id = b.user_id) AS buyer_name,
            EXISTS (
              SELECT 1 FROM users AS s JOIN events AS e ON e.id = $5
-             WHERE s.id = $2 AND s.status = 'active'
-               AND (s.tokens_valid_after IS NULL
-                    OR date_trunc('second', s.tokens_valid_after) <= $4)
-               AND ($3::uuid IS NULL OR EXISTS (
-                 SELECT 1 FROM auth_sessions AS a
-                 WHERE a.id = $3 AND a.user_id = s.id AND a.revoked_at IS NULL
-               ))
+             WHERE """  # noqa: S608
+    + _caller_live("s", user="$2", session="$3", issued_at="$4")
+    + """
                AND (s.role = 'admin' OR e.organizer_id = s.id OR (
                  s.email_verified_at IS NOT NULL AND EXISTS (
                    SELECT 1 FROM staff_grants AS g
@@ -345,6 +355,7 @@ WITH found AS (
 SELECT f.*, a.attendee_name AS admitted_name, a.id IS NOT NULL AS admitted
 FROM found AS f LEFT JOIN admitted AS a ON a.id = f.id
 """
+)
 
 
 @dataclass(frozen=True)
