@@ -112,11 +112,13 @@ SELECT (SELECT count(*) FROM booking) AS booked,
        allowed.event_ok, allowed.caller_ok,
        t.version AS ticket_type_version,
        t.quantity - t.reserved AS seats_left,
-       -- what the route would do before it says sold out: give lapsed holds back (a second's
-       -- margin), or answer a key used before
+       -- what the route would do before it says sold out: give lapsed holds back (as of
+       -- the later of the request's clock and the database's, a second's margin), or answer
+       -- a key used before
        EXISTS (
          SELECT 1 FROM bookings AS b
-         WHERE b.status = 'pending' AND b.expires_at <= $15 + interval '1 second'
+         WHERE b.status = 'pending'
+           AND b.expires_at <= greatest($15, clock_timestamp()) + interval '1 second'
            AND b.id IN (SELECT l.booking_id FROM booking_lines AS l WHERE l.ticket_type_id = $6)
        ) AS lapsed_holds,
        $32::text IS NOT NULL AND EXISTS (
@@ -302,6 +304,8 @@ WITH found AS (
     SELECT t.id, t.booking_id, t.ticket_type_id, t.event_id, t.status, t.checked_in_at,
            (SELECT coalesce(nullif(u.display_name, ''), u.full_name)
             FROM users AS u WHERE u.id = b.user_id) AS buyer_name,
+           (SELECT tt.name FROM ticket_types AS tt WHERE tt.id = t.ticket_type_id)
+             AS ticket_type_name,
            EXISTS (
              SELECT 1 FROM users AS s JOIN events AS e ON e.id = $5
              WHERE """  # noqa: S608
@@ -411,11 +415,10 @@ async def admit(
             and row["checked_in_at"] is None
         )
         return False if usable else None
-    names = {t.id: t.name for t in event.ticket_types}
     return Admission(
         row["id"],
         row["booking_id"],
         row["ticket_type_id"],
         row["admitted_name"] or row["buyer_name"] or "",
-        names.get(row["ticket_type_id"], ""),
+        row["ticket_type_name"] or "",
     )

@@ -21,12 +21,13 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,8 +45,13 @@ from api.idempotency import Idempotency
 from api.inputs import UNSTORABLE, may_carry_unstorable
 from api.observability import set_actor
 
+if TYPE_CHECKING:
+    from api.events import Event
+
 PATH = "/bookings"
 DOOR_PATH = "/events/{eventId}/check-ins"
+# Headers this path reads; a request carrying one of them twice goes to the route.
+_ONCE = (b"authorization", b"content-type", b"idempotency-key", b"cookie")
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +69,7 @@ class ExpressPool:
         self._pool: asyncpg.Pool[Any] | None = None
         self._opening = asyncio.Lock()
         self._warming: asyncio.Task[Any] | None = None
+        self._closed = False
         # Called with each statement the pool's connections run (asyncpg's `LoggedQuery`),
         # for connections opened after one is added: tests count round trips with it.
         self.query_loggers: list[Callable[[Any], None]] = []
@@ -80,6 +87,8 @@ class ExpressPool:
             log.warning("express connections not opened at start: %s", exc)
 
     async def pool(self, min_size: int = 0) -> asyncpg.Pool[Any]:
+        if self._closed:
+            raise asyncpg.InterfaceError("the express pool is closed")
         if self._pool is None:
             async with self._opening:
                 if self._pool is None:
@@ -105,6 +114,7 @@ class ExpressPool:
             connection.add_query_logger(logger)
 
     async def close(self) -> None:
+        self._closed = True
         if self._warming is not None:
             self._warming.cancel()
             with contextlib.suppress(asyncio.CancelledError, OSError, asyncpg.PostgresError):
@@ -159,6 +169,9 @@ class ExpressBookings:
     def _caller(self, scope: Scope, body: bytes) -> tokens.AccessClaims | None:
         """What the request's access token says, when the request is of the kind this path
         takes (JSON, a bearer token, nothing unstorable, a usable `Idempotency-Key`)."""
+        names = [name for name, _ in scope["headers"]]
+        if any(names.count(name) > 1 for name in _ONCE):
+            return None  # which one counts is the framework's to say (it takes the first)
         headers = dict(scope["headers"])
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
@@ -176,6 +189,15 @@ class ExpressBookings:
             set_actor(claims.user_id)
         return claims
 
+    async def _event(self, event_id: uuid.UUID) -> Event | None:
+        """The event as last read, or None (the route decides) when it cannot be read."""
+        lane: ExpressPool = self.state.express
+        try:
+            return await lane.on_sale.get(self.state.read_sessionmaker, event_id)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("express path: event not read: %s", exc)
+            return None
+
     async def _run(self, scope: Scope, work: Callable[[Any], Awaitable[Any]]) -> Any:
         """`work` on a connection of the express pool; None when the database refused it or
         went away (the route answers as for any request), a 503 when a lock waited too long
@@ -188,8 +210,11 @@ class ExpressBookings:
             if exc.sqlstate in BUSY_SQLSTATES:
                 log.warning("database busy: %s", exc)
                 return database_busy(Request(scope))
-            return None  # a key or scan id used before: the route replays its answer
-        except (asyncpg.InterfaceError, OSError, TimeoutError):
+            if not isinstance(exc, asyncpg.UniqueViolationError):
+                log.warning("express path: statement refused: %s", exc)
+            return None  # (a key or scan id used before: the route replays its answer)
+        except (asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+            log.warning("express path: no connection: %s", exc)
             return None
 
     async def _book(
@@ -197,10 +222,10 @@ class ExpressBookings:
     ) -> Response | None:
         try:
             data = BookingCreate.model_validate(json.loads(body))
-        except (ValueError, ValidationError):
+        except (ValueError, RecursionError, ValidationError):
             return None
         lane: ExpressPool = self.state.express
-        event = await lane.on_sale.get(self.state.read_sessionmaker, data.event_id)
+        event = await self._event(data.event_id)
         if event is None:
             return None
         caller = express.Caller(claims.user_id, claims.session_id, claims.issued_at)
@@ -208,7 +233,9 @@ class ExpressBookings:
             planned = express.prepare(
                 caller=caller, event=event, data=data, now=utcnow(), hold=lane.hold
             )
-        except AppError:
+        except AppError as refused:
+            if refused.code == "booking.unknown_ticket_type":
+                lane.on_sale.forget(event.id)  # perhaps added since it was read
             return None  # refused: the route refuses it again, in its own words
         if planned is None:
             return None
@@ -233,10 +260,12 @@ class ExpressBookings:
         try:
             data = CheckInRequest.model_validate(json.loads(body))
             event_id = uuid.UUID(scope["path"].split("/")[2])
-        except (ValueError, ValidationError):
+        except (ValueError, RecursionError, ValidationError):
             return None
+        if str(event_id) != scope["path"].split("/")[2].lower():
+            return None  # a spelling of the id the route's parameter may not take
         lane: ExpressPool = self.state.express
-        event = await lane.on_sale.get(self.state.read_sessionmaker, event_id)
+        event = await self._event(event_id)
         if event is None:
             return None
         now = utcnow()

@@ -453,3 +453,57 @@ async def test_a_sold_out_buyer_is_told_so_as_the_route_would(api: Api) -> None:
     taken = await _book(api, late, event, key=uuid.uuid4().hex)
     assert taken.status_code == 201, taken.text
     assert _count(api, "sold_out") == 1
+
+
+async def test_what_the_framework_reads_its_own_way_goes_to_the_route(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await published_event(api, owner, tickets=[ticket_body(price_cents=0, quantity=5)])
+    buyer = await api.signed_in()
+    body = {
+        "event_id": event["id"],
+        "lines": [{"ticket_type_id": event["ticket_types"][0]["id"], "quantity": 1}],
+    }
+    # Two keys: the route takes the first, so the retry with it is a replay, not a second sale.
+    headers = [
+        *buyer.headers.items(),
+        ("Idempotency-Key", "key-one-1"),
+        ("Idempotency-Key", "key-two-2"),
+    ]
+    first = await api.client.post("/bookings", headers=headers, json=body)
+    again = await api.client.post(
+        "/bookings", headers=buyer.headers | {"Idempotency-Key": "key-one-1"}, json=body
+    )
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.content == first.content
+    assert _count(api, "done") == 0
+    # A body nested past what a parser takes is the route's 4xx, never a 500.
+    deep = b"[" * 100_000 + b"]" * 100_000
+    refused = await api.client.post(
+        "/bookings", headers=buyer.headers | {"Content-Type": "application/json"}, content=deep
+    )
+    assert 400 <= refused.status_code < 500, refused.text
+    assert await _reserved(api) == {"General admission": 1}
+
+
+async def test_the_door_names_the_ticket_type_as_it_is_now(api: Api) -> None:
+    owner = await api.signed_in(Role.organizer)
+    event = await _free_event(api, owner)
+    first, second = await _tickets(api, event, 2)
+    door = f"/events/{event['id']}/check-ins"
+    scanned = await api.client.post(
+        door, headers=owner.headers, json={"payload": first["qr_payload"]}
+    )
+    assert scanned.json()["ticket_type_name"] == "General admission"
+    path = f"/events/{event['id']}/ticket-types/{event['ticket_types'][0]['id']}"
+    renamed = await api.client.put(path, headers=owner.headers, json={"name": "Standing"})
+    assert renamed.status_code == 200, renamed.text
+    scanned = await api.client.post(
+        door, headers=owner.headers, json={"payload": second["qr_payload"]}
+    )
+    assert (scanned.json()["ticket_type_name"], _door_count(api, "done")) == ("Standing", 2)
+    shouty = f"/events/{event['id'].upper()}/check-ins"
+    again = await api.client.post(
+        shouty, headers=owner.headers, json={"payload": first["qr_payload"]}
+    )
+    assert again.json()["outcome"] == "already"  # the route's, as it takes that spelling
+    assert _door_count(api, "done") == 2
