@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.inputs import same_text
 from api.observability import current_request_id
 
 EXEMPT = ("/health", "/ready", "/metrics", "/static/", "/media/")
@@ -104,7 +105,7 @@ class Gate:
             arrived = float(shown.rpartition(".")[0])
         except ValueError:
             return None
-        if not hmac.compare_digest(self.sign(arrived), shown):
+        if not same_text(self.sign(arrived), shown):
             return None
         return arrived if time.time() - 60 < arrived <= time.time() else None
 

@@ -12,6 +12,7 @@ Also the example a body (request or response) shows in the API document (`exampl
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 from collections.abc import Iterator
@@ -35,6 +36,15 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # A JSON body can only carry those characters as escapes; most bodies are skipped at this test.
 _ESCAPED_UNSTORABLE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 UNSTORABLE_MESSAGE = "contains a character that cannot be stored (NUL or a lone surrogate)"
+
+
+def same_text(a: str, b: str) -> bool:
+    """Whether two texts are equal, in a time that does not tell where they differ: for
+    signatures and tokens a client sends, which may hold any character (`hmac.compare_digest`
+    refuses text beyond ASCII with an error)."""
+    return hmac.compare_digest(
+        a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass")
+    )
 
 
 def may_carry_unstorable(body: bytes) -> bool:

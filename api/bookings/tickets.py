@@ -23,6 +23,7 @@ from api.config import Settings
 from api.db import utcnow
 from api.errors import Conflict, NotFound, Unprocessable
 from api.formatting import format_moment, format_money
+from api.inputs import same_text
 from api.users import service as users_service
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def code_from_payload(settings: Settings, payload: str) -> str:
     parts = typed.split(".")
     if len(parts) != 3 or parts[0] != PREFIX:
         raise TicketSignatureInvalid("This is not a Tessera ticket.", field="payload")
-    if not hmac.compare_digest(parts[2], _signature(settings, parts[1])):
+    if not same_text(parts[2], _signature(settings, parts[1])):
         raise TicketSignatureInvalid("This ticket's signature is not valid.", field="payload")
     return parts[1]
 

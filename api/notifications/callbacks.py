@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import outbox
 from api.config import Settings
 from api.db import utcnow
+from api.inputs import same_text
 from api.notifications.channels import twilio_callback_url, twilio_signature
 from api.notifications.errors import ProviderNotConfigured, WebhookSignatureInvalid
 from api.notifications.models import Channel, Notification, NotificationStatus
@@ -76,7 +77,7 @@ async def twilio_status(
         raise ProviderNotConfigured("Twilio is not configured here.")
     form = await read_form()
     expected = twilio_signature(token.get_secret_value(), twilio_callback_url(settings), form)
-    if not hmac.compare_digest(expected, signature):
+    if not same_text(expected, signature):
         raise WebhookSignatureInvalid("The X-Twilio-Signature does not match.", field="signature")
     sid, state = form.get("MessageSid", ""), form.get("MessageStatus", "")
     detail = f"Twilio error {form['ErrorCode']}" if form.get("ErrorCode") else None
@@ -97,7 +98,7 @@ def _check_email_signature(secret: str, header: str, body: bytes) -> None:
     if abs(time.time() - stamp) > SIGNATURE_TOLERANCE_SECONDS:
         raise WebhookSignatureInvalid("Tessera-Signature is too old.", field="signature")
     expected = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, parts.get("v1", "")):
+    if not same_text(expected, parts.get("v1", "")):
         raise WebhookSignatureInvalid("Tessera-Signature does not match.", field="signature")
 
 

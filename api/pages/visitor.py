@@ -8,7 +8,6 @@ second cookie (double submit), and a form posted from another site is refused by
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import uuid
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from api.auth.service import authenticate
 from api.config import Settings
 from api.deps import VISITOR_COOKIE, SessionDep, SettingsDep, declares_access, visitor_id
 from api.errors import AppError, Forbidden, Unauthorized
+from api.inputs import same_text
 from api.pages.routing import SignInFirst
 from api.users import User
 
@@ -177,7 +177,7 @@ def _check_sent_token(request: Request, settings: Settings, sent: str) -> None:
         }
         if not same:
             raise FormExpired("This form was sent from another site.", field="csrf_token")
-    if not sent or not hmac.compare_digest(sent, expected):
+    if not sent or not same_text(sent, expected):
         raise FormExpired(
             "This form has expired; reload the page and try again.", field="csrf_token"
         )

@@ -126,3 +126,11 @@ async def test_the_line_keeps_arrival_order_and_a_returning_client_its_place(api
     assert served == ["returning", "first", "second", "forged"]
     assert gate.in_flight == 0
     assert gate.waiting == 0
+
+
+async def test_a_place_in_line_that_is_no_signature_of_ours_is_ignored(api: Api) -> None:
+    """Whatever a client shows as its place (any characters) is checked, never an error."""
+    for shown in ("1.\u00e9t\u00e9".encode("latin-1"), b"12.abc", b"nonsense"):
+        answer = await api.client.get("/events", headers={"Queue-Place": shown})
+        assert answer.status_code == 200, answer.text
+    assert Gate(max_in_flight=1, max_wait=0.1, key=b"k" * 32).place("1.\u20ac") is None
