@@ -59,6 +59,16 @@ class Decision:
         )
 
 
+def scanned_at(sent: datetime | None, now: datetime) -> datetime:
+    """When a scan counts as made: when its device says, never later than now."""
+    return min(sent, now) if sent is not None else now
+
+
+def device_label(device: str | None) -> str | None:
+    """A device's name as kept with its scans."""
+    return (device or "")[:100] or None
+
+
 async def _claim(session: AsyncSession, row: dict[str, object]) -> bool:
     """Insert the scan unless its id was decided before (or is being decided: PostgreSQL waits
     for that transaction, then reports the row as taken)."""
@@ -91,14 +101,14 @@ async def decide(
     no); in an offline batch it is a `conflict` (the device let someone in meanwhile). A scan
     that is no valid ticket of this event now is kept as `refused`, with the error's code."""
     now = utcnow()
-    at = min(scan.scanned_at, now) if scan.scanned_at is not None else now
+    at = scanned_at(scan.scanned_at, now)
     claimed = await _claim(
         session,
         {
             "id": scan.scan_id,
             "event_id": event.id,
             "staff_id": staff.id,
-            "device": (scan.device or "")[:100] or None,
+            "device": device_label(scan.device),
             "offline": offline,
             "scanned_at": at,
             "decided_at": now,

@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import service as auth_service
 from api.auth import tokens
-from api.bookings import creation, express, service, tickets
+from api.bookings import creation, door, express, service, tickets
 from api.bookings.models import ScanOutcome
 from api.bookings.router import booking_view
 from api.bookings.schemas import BookingCreate, CheckInOut, CheckInRequest
@@ -269,7 +269,7 @@ class ExpressBookings:
         if event is None:
             return None
         now = utcnow()
-        at = min(data.scanned_at, now) if data.scanned_at is not None else now
+        at = door.scanned_at(data.scanned_at, now)
         opens, closes = service.check_in_window(event)
         try:
             code = tickets.code_from_payload(self.settings, data.payload)
@@ -286,7 +286,7 @@ class ExpressBookings:
                 event=event,
                 code=code,
                 scan_id=data.scan_id or uuid.uuid4(),
-                device=(data.device or "")[:100] or None,
+                device=door.device_label(data.device),
                 at=at,
                 now=now,
             ),
